@@ -1,0 +1,5 @@
+export * from "./duration";
+export * from "./errors";
+export * from "./regions";
+export * from "./schema";
+export * from "./stack";
