@@ -236,9 +236,24 @@ async function resolveDeep(value: unknown, secrets: { found: boolean }): Promise
  * after the registrations it did make have settled.
  */
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+  const entry = require.resolve(options.entry ?? path.resolve(__dirname, "..", "index.ts"));
+  return runMocked(options, () => {
+    // A fresh evaluation per run: the program reads its config at load time.
+    delete require.cache[entry];
+    return require(entry) as Record<string, unknown>;
+  });
+}
+
+/**
+ * Runs `program` (which registers resources and returns its exports) under mocks with the given
+ * config, and records every registration.
+ */
+export async function runMocked(
+  options: Omit<RunOptions, "entry">,
+  program: () => Record<string, unknown>,
+): Promise<ProgramRun> {
   const project = options.project ?? "openai-apim";
   const stack = options.stack ?? "dev";
-  const entry = options.entry ?? path.resolve(__dirname, "..", "index.ts");
   const recorded: RecordedResource[] = [];
   const invokes: string[] = [];
   const pending = new Map<string, RecordedResource>();
@@ -302,11 +317,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     });
   };
 
-  const resolved = require.resolve(entry);
-  delete require.cache[resolved];
   let exported: Record<string, unknown>;
   try {
-    exported = require(resolved) as Record<string, unknown>;
+    exported = program();
   } finally {
     await waitForRegistrations();
   }

@@ -360,7 +360,7 @@ describe("stack config validation", () => {
     const raw = base();
     raw.additionalRegions = ["marscentral"];
     inst(raw)[1].location = "marscentral";
-    expect(parseStackConfig(raw).instances[1].location).to.equal("marscentral");
+    expect(parseStackConfig(raw).resolvedInstances[1].location).to.equal("marscentral");
   });
 });
 
@@ -371,14 +371,14 @@ describe("stack config defaults", () => {
   });
 
   it("names instances after their region, at priority 1 with equal weights", () => {
-    expect(config.instances.map((i) => [i.name, i.priority, i.weight])).to.deep.equal([
+    expect(config.resolvedInstances.map((i) => [i.name, i.priority, i.weight])).to.deep.equal([
       ["swedencentral", 1, 1],
       ["francecentral", 1, 1],
     ]);
   });
 
   it("gives deployments the Standard SKU, capacity 1 and an explicit upgrade option", () => {
-    expect(config.instances[0].deployments[0]).to.deep.equal({
+    expect(config.resolvedInstances[0].deployments[0]).to.deep.equal({
       name: "gpt-4o-mini",
       model: "gpt-4o-mini",
       version: "2024-07-18",
@@ -406,8 +406,8 @@ describe("stack config defaults", () => {
     const raw = base();
     inst(raw)[0].deployments = { "gpt-4o-mini": { sku: "ProvisionedManaged", capacity: 25 } };
     const parsed = parseStackConfig(raw);
-    expect(parsed.instances[0].deployments[0]).to.include({ sku: "ProvisionedManaged", capacity: 25 });
-    expect(parsed.instances[1].deployments[0]).to.include({ sku: "Standard", capacity: 1 });
+    expect(parsed.resolvedInstances[0].deployments[0]).to.include({ sku: "ProvisionedManaged", capacity: 25 });
+    expect(parsed.resolvedInstances[1].deployments[0]).to.include({ sku: "Standard", capacity: 1 });
   });
 
   it("monitors by default without logging bodies", () => {
@@ -433,7 +433,7 @@ describe("shipped stack files", () => {
     const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     const config = parseEngineConfig(toEngineConfig(doc.config).config);
     expect(config.instances).to.have.length(3);
-    const [ptu, ...paygo] = config.instances;
+    const [ptu, ...paygo] = config.resolvedInstances;
     expect(ptu.priority).to.equal(1);
     expect(ptu.deployments.find((d) => d.name === "gpt-4o")?.sku).to.equal("GlobalProvisionedManaged");
     for (const instance of paygo) {

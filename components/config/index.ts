@@ -1,3 +1,4 @@
+export * from "./args";
 export * from "./duration";
 export * from "./errors";
 export * from "./regions";

@@ -352,6 +352,24 @@ export const additionalRegionsSchema = z
   })
   .default([]);
 
+/** 1 to 30 instances: the pool's member limit. */
+export function instancesSchema(additionalRegions: readonly string[] = []) {
+  return z
+    .array(instanceSchema(additionalRegions), {
+      error: `a list of 1 to ${MAX_INSTANCES} instances { location, priority?, weight? }`,
+    })
+    .min(1, { error: `a list of 1 to ${MAX_INSTANCES} instances { location, priority?, weight? }` })
+    .max(MAX_INSTANCES, {
+      error: `at most ${MAX_INSTANCES} instances (an APIM backend pool holds at most 30 members)`,
+    });
+}
+
+export const deploymentsSchema = z
+  .array(deploymentSchema, {
+    error: "a list of at least one deployment { name, model, version, sku?, capacity? }",
+  })
+  .min(1, { error: "a list of at least one deployment { name, model, version, sku?, capacity? }" });
+
 export function stackConfigSchema(additionalRegions: readonly string[] = []) {
   return strictObject(
     {
@@ -363,19 +381,8 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
         })
         .optional(),
       additionalRegions: additionalRegionsSchema,
-      instances: z
-        .array(instanceSchema(additionalRegions), {
-          error: `a list of 1 to ${MAX_INSTANCES} instances { location, priority?, weight? }`,
-        })
-        .min(1, { error: `a list of 1 to ${MAX_INSTANCES} instances { location, priority?, weight? }` })
-        .max(MAX_INSTANCES, {
-          error: `at most ${MAX_INSTANCES} instances (an APIM backend pool holds at most 30 members)`,
-        }),
-      deployments: z
-        .array(deploymentSchema, {
-          error: "a list of at least one deployment { name, model, version, sku?, capacity? }",
-        })
-        .min(1, { error: "a list of at least one deployment { name, model, version, sku?, capacity? }" }),
+      instances: instancesSchema(additionalRegions),
+      deployments: deploymentsSchema,
       apim: apimSchema,
       circuitBreaker: circuitBreakerSchema.default(circuitBreakerSchema.parse({})),
       retry: retrySchema.default(retrySchema.parse({})),

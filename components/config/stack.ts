@@ -49,8 +49,12 @@ export interface ResolvedInstance {
   deployments: ResolvedDeployment[];
 }
 
-/** The validated stack config with every default applied. */
-export type StackConfig = Omit<ParsedStackConfig, "instances"> & { instances: ResolvedInstance[] };
+/**
+ * The validated stack config with every default applied. `instances` keeps the configured shape
+ * (what `OpenAiScaleSet` takes); `resolvedInstances` has names, weights and per-instance
+ * deployments filled in (what capacity arithmetic, the plan and the simulator read).
+ */
+export type StackConfig = ParsedStackConfig & { resolvedInstances: ResolvedInstance[] };
 
 interface InstanceInput {
   location: string;
@@ -109,7 +113,7 @@ export function parseStackConfig(raw: Record<string, unknown>, unknownKeys: read
   if (problems.length > 0 || !result.success) {
     throw new ConfigError("Invalid stack config", problems);
   }
-  return { ...result.data, instances: resolveInstances(result.data.instances, result.data.deployments) };
+  return { ...result.data, resolvedInstances: resolveInstances(result.data.instances, result.data.deployments) };
 }
 
 /**

@@ -1,0 +1,49 @@
+import type { RecordedResource } from "../offline/mockRuntime";
+
+/** Registrations of one resource type, in registration order. */
+export function ofType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+/** The one registration with this logical name (fails loudly if there is none or several). */
+export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
+  const found = resources.filter((r) => r.name === name);
+  if (found.length !== 1) {
+    throw new Error(
+      `expected one resource named ${name}, found ${found.length}: ${resources.map((r) => r.name).join(", ")}`,
+    );
+  }
+  return found[0];
+}
+
+/** Reads a nested input, e.g. `input(r, "properties", "disableLocalAuth")`. */
+export function input(resource: RecordedResource, ...path: string[]): unknown {
+  let value: unknown = resource.inputs;
+  for (const key of path) {
+    value = (value as Record<string, unknown> | undefined)?.[key];
+  }
+  return value;
+}
+
+export const TYPES = {
+  account: "azure-native:cognitiveservices:Account",
+  deployment: "azure-native:cognitiveservices:Deployment",
+  scaleSet: "openai-apim:index:OpenAiScaleSet",
+  gateway: "openai-apim:index:ApimGateway",
+  service: "azure-native:apimanagement:ApiManagementService",
+  backend: "azure-native:apimanagement:Backend",
+  api: "azure-native:apimanagement:Api",
+  apiPolicy: "azure-native:apimanagement:ApiPolicy",
+  product: "azure-native:apimanagement:Product",
+  productApi: "azure-native:apimanagement:ProductApiLink",
+  subscription: "azure-native:apimanagement:Subscription",
+  roleAssignment: "azure-native:authorization:RoleAssignment",
+  logger: "azure-native:apimanagement:Logger",
+  diagnostic: "azure-native:apimanagement:Diagnostic",
+  apiDiagnostic: "azure-native:apimanagement:ApiDiagnostic",
+  workspace: "azure-native:operationalinsights:Workspace",
+  appInsights: "azure-native:applicationinsights:Component",
+  diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
+  resourceGroup: "azure-native:resources:ResourceGroup",
+  randomString: "random:index/randomString:RandomString",
+} as const;

@@ -1,0 +1,51 @@
+import { expect } from "chai";
+import { parseEngineConfig } from "../components/config";
+import { runProgram, type ProgramRun } from "../offline/mockRuntime";
+import { readStackFile } from "../offline/stackFile";
+import { input, ofType, TYPES } from "./helpers";
+
+describe("the program with the dev stack", () => {
+  const stack = readStackFile("dev");
+  const config = parseEngineConfig(stack.config);
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram({ config: stack.config, stack: "dev" });
+  });
+
+  it("creates the resource group in the primary region with the stack's tags", () => {
+    const [rg] = ofType(run.resources, TYPES.resourceGroup);
+    expect(rg.inputs).to.deep.equal({
+      resourceGroupName: "rg-openai-apim-dev",
+      location: config.location,
+      tags: config.tags,
+    });
+  });
+
+  it("creates exactly the accounts and deployments the config describes", () => {
+    const accounts = ofType(run.resources, TYPES.account);
+    expect(accounts.map((a) => input(a, "location"))).to.deep.equal(config.instances.map((i) => i.location));
+    const deployments = ofType(run.resources, TYPES.deployment);
+    expect(deployments).to.have.length(config.instances.length * config.deployments.length);
+    for (const d of deployments) {
+      const wanted = config.deployments.find((c) => c.name === input(d, "deploymentName"))!;
+      expect(input(d, "sku")).to.deep.equal({ name: wanted.sku, capacity: wanted.capacity });
+      expect(input(d, "properties", "model")).to.deep.equal({
+        format: "OpenAI",
+        name: wanted.model,
+        version: wanted.version,
+      });
+      expect(input(d, "resourceGroupName")).to.equal("rg-openai-apim-dev");
+    }
+  });
+
+  it("exports the per-model capacity with the N-1 figure", () => {
+    const capacity = run.outputs.capacity as {
+      deployment: string;
+      tokensPerMinute: number;
+      tokensPerMinuteNMinus1: number;
+    }[];
+    expect(capacity.map((c) => [c.deployment, c.tokensPerMinute, c.tokensPerMinuteNMinus1])).to.deep.equal([
+      ["gpt-4o-mini", 20_000, 10_000],
+    ]);
+  });
+});
