@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
+import { ApimGateway } from "./components/apimGateway";
 import { capacityByDeployment } from "./components/capacity";
 import { readStackConfig } from "./components/config";
 import { OpenAiScaleSet } from "./components/openAiScaleSet";
@@ -21,7 +22,28 @@ const openAi = new OpenAiScaleSet("openai", {
   additionalRegions: config.additionalRegions,
 });
 
+const gateway = new ApimGateway("gateway", {
+  resourceGroupName: resourceGroup.name,
+  location: config.location,
+  sku: { name: config.apim.sku, capacity: config.apim.capacity },
+  publisherEmail: config.apim.publisherEmail,
+  publisherName: config.apim.publisherName,
+  backends: openAi.backends,
+  circuitBreaker: config.circuitBreaker,
+  retry: config.retry,
+  apiPath: config.api.path,
+  specUrl: config.api.specUrl,
+  tags: config.tags,
+  additionalRegions: config.additionalRegions,
+});
+
 export const resourceGroupName = resourceGroup.name;
+/** Base URL of the gateway: the `azure_endpoint` of the Azure OpenAI SDKs (with the default api path). */
+export const gatewayUrl = gateway.gatewayUrl;
+/** The inference API: `<gatewayUrl>/<api path>`. */
+export const endpoint = gateway.endpoint;
+/** Key of the default subscription: send it as the api-key header. */
+export const subscriptionKey = gateway.subscriptionKey;
 export const openAiEndpoints = openAi.backends.map((b) => ({
   name: b.name,
   location: b.location,

@@ -82,8 +82,8 @@ const ARM_PATHS: Record<string, string> = {
   "azure-native:apimanagement:ApiPolicy":
     "/providers/Microsoft.ApiManagement/service/{serviceName}/apis/{apiId}/policies/policy",
   "azure-native:apimanagement:Product": "/providers/Microsoft.ApiManagement/service/{serviceName}/products/{productId}",
-  "azure-native:apimanagement:ProductApiLink":
-    "/providers/Microsoft.ApiManagement/service/{serviceName}/products/{productId}/apiLinks/{apiLinkId}",
+  "azure-native:apimanagement:ProductApi":
+    "/providers/Microsoft.ApiManagement/service/{serviceName}/products/{productId}/apis/{apiId}",
   "azure-native:apimanagement:Subscription":
     "/providers/Microsoft.ApiManagement/service/{serviceName}/subscriptions/{sid}",
   "azure-native:apimanagement:Logger": "/providers/Microsoft.ApiManagement/service/{serviceName}/loggers/{loggerId}",
@@ -93,6 +93,27 @@ const ARM_PATHS: Record<string, string> = {
     "/providers/Microsoft.ApiManagement/service/{serviceName}/apis/{apiId}/diagnostics/{diagnosticId}",
   "azure-native:operationalinsights:Workspace": "/providers/Microsoft.OperationalInsights/workspaces/{workspaceName}",
   "azure-native:applicationinsights:Component": "/providers/Microsoft.Insights/components/{resourceName}",
+};
+
+/** The input holding a resource's Azure name; without it Azure-native would auto-name from the logical name. */
+const NAME_INPUTS: Record<string, string> = {
+  "azure-native:resources:ResourceGroup": "resourceGroupName",
+  "azure-native:cognitiveservices:Account": "accountName",
+  "azure-native:cognitiveservices:Deployment": "deploymentName",
+  "azure-native:apimanagement:ApiManagementService": "serviceName",
+  "azure-native:apimanagement:Backend": "backendId",
+  "azure-native:apimanagement:Api": "apiId",
+  "azure-native:apimanagement:ApiPolicy": "policyId",
+  "azure-native:apimanagement:Product": "productId",
+  "azure-native:apimanagement:ProductApi": "apiId",
+  "azure-native:apimanagement:Subscription": "sid",
+  "azure-native:apimanagement:Logger": "loggerId",
+  "azure-native:apimanagement:Diagnostic": "diagnosticId",
+  "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
+  "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+  "azure-native:operationalinsights:Workspace": "workspaceName",
+  "azure-native:applicationinsights:Component": "resourceName",
+  "azure-native:monitor:DiagnosticSetting": "name",
 };
 
 /** Deterministic placeholder text from a seed: same seed, same text, on every run. */
@@ -119,6 +140,10 @@ function str(value: unknown, fallback: string): string {
 export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
   const inputs = args.inputs as Record<string, unknown>;
   const state: Record<string, unknown> = { ...inputs };
+  const nameInput = NAME_INPUTS[args.type];
+  if (nameInput !== undefined) {
+    state.name = str(inputs[nameInput], args.name);
+  }
   const rg = `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${str(inputs.resourceGroupName, "rg")}`;
   let id = `${args.name}-id`;
   const template = ARM_PATHS[args.type];
@@ -126,19 +151,14 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     id = rg + template.replace(/\{(\w+)\}/g, (_, key: string) => str(inputs[key], args.name));
   }
   switch (args.type) {
-    case "azure-native:resources:ResourceGroup":
-      state.name = str(inputs.resourceGroupName, args.name);
-      break;
     case "azure-native:cognitiveservices:Account": {
       const properties = (inputs.properties ?? {}) as Record<string, unknown>;
       const subdomain = str(properties.customSubDomainName, args.name);
-      state.name = str(inputs.accountName, args.name);
       state.properties = { ...properties, endpoint: `https://${subdomain}.openai.azure.com/` };
       break;
     }
     case "azure-native:apimanagement:ApiManagementService": {
       const name = str(inputs.serviceName, args.name);
-      state.name = name;
       state.gatewayUrl = `https://${name}.azure-api.net`;
       state.identity = {
         ...(inputs.identity as object),
@@ -148,25 +168,20 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
       break;
     }
     case "azure-native:apimanagement:Subscription":
-      state.name = str(inputs.sid, args.name);
       state.primaryKey = `placeholder-primary-key-${placeholder(args.name, 16)}`;
       state.secondaryKey = `placeholder-secondary-key-${placeholder(args.name, 16)}`;
       break;
     case "azure-native:authorization:RoleAssignment":
       id = `${str(inputs.scope, "/")}/providers/Microsoft.Authorization/roleAssignments/${str(inputs.roleAssignmentName, args.name)}`;
-      state.name = str(inputs.roleAssignmentName, args.name);
       break;
     case "azure-native:monitor:DiagnosticSetting":
       id = `${str(inputs.resourceUri, "/")}/providers/Microsoft.Insights/diagnosticSettings/${str(inputs.name, args.name)}`;
-      state.name = str(inputs.name, args.name);
       break;
     case "azure-native:operationalinsights:Workspace":
-      state.name = str(inputs.workspaceName, args.name);
       state.customerId = placeholderGuid(`workspace/${args.name}`);
       break;
     case "azure-native:applicationinsights:Component": {
       const key = placeholderGuid(`appinsights/${args.name}`);
-      state.name = str(inputs.resourceName, args.name);
       state.instrumentationKey = key;
       state.connectionString = `InstrumentationKey=${key};IngestionEndpoint=https://placeholder.in.applicationinsights.azure.com/`;
       break;
@@ -180,12 +195,10 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
       );
       break;
     }
-    default: {
-      const named = Object.entries(inputs).find(
-        ([k, v]) => k.endsWith("Name") && k !== "resourceGroupName" && typeof v === "string",
-      );
-      state.name = named ? named[1] : args.name;
-    }
+    default:
+      if (nameInput === undefined && args.custom !== false) {
+        state.name = args.name;
+      }
   }
   return { id, state };
 }
@@ -197,6 +210,13 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       tenantId: PLACEHOLDER_TENANT_ID,
       clientId: "22222222-2222-2222-2222-222222222222",
       objectId: "33333333-3333-3333-3333-333333333333",
+    };
+  }
+  if (args.token === "azure-native:apimanagement:listSubscriptionSecrets") {
+    const sid = String((args.inputs as Record<string, unknown>).sid);
+    return {
+      primaryKey: `placeholder-primary-key-${placeholder(`key1/${sid}`, 16)}`,
+      secondaryKey: `placeholder-secondary-key-${placeholder(`key2/${sid}`, 16)}`,
     };
   }
   throw new Error(`The offline runtime has no answer for the invoke ${args.token}`);

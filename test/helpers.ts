@@ -1,4 +1,21 @@
-import type { RecordedResource } from "../offline/mockRuntime";
+import { runMocked, type RecordedResource } from "../offline/mockRuntime";
+
+/**
+ * Runs `program` under mocks expecting it to throw; returns the error and the names of whatever it
+ * registered before throwing (which should be nothing for bad input).
+ */
+export async function attempt(program: () => void): Promise<{ error: unknown; registered: string[] }> {
+  const registered: string[] = [];
+  try {
+    await runMocked({ config: {}, onRegister: (r) => registered.push(r.name) }, () => {
+      program();
+      return {};
+    });
+  } catch (error) {
+    return { error, registered };
+  }
+  return { error: undefined, registered };
+}
 
 /** Registrations of one resource type, in registration order. */
 export function ofType(resources: readonly RecordedResource[], type: string): RecordedResource[] {

@@ -9,7 +9,7 @@ import {
   type OpenAiScaleSetArgs,
 } from "../components/openAiScaleSet";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/mockRuntime";
-import { input, named, ofType, TYPES } from "./helpers";
+import { attempt, input, named, ofType, TYPES } from "./helpers";
 
 const REGIONS_3: OpenAiInstanceArgs[] = [
   { location: "swedencentral", priority: 1 },
@@ -228,21 +228,15 @@ describe("OpenAiScaleSet: options and validation", () => {
   ];
   for (const [what, args, key] of badArgs) {
     it(`rejects ${what} before registering anything, naming ${key}`, async () => {
-      const registered: string[] = [];
-      let error: unknown;
-      try {
-        await runMocked({ config: {}, onRegister: (r) => registered.push(r.name) }, () => {
+      const { error, registered } = await attempt(
+        () =>
           new OpenAiScaleSet("openai", {
             resourceGroupName: "rg",
             instances: REGIONS_3,
             deployments: MODELS_2,
             ...args,
-          });
-          return {};
-        });
-      } catch (err) {
-        error = err;
-      }
+          }),
+      );
       expect(error).to.be.instanceOf(ConfigError);
       expect((error as ConfigError).problems.map((p) => p.key)).to.include(key);
       expect((error as Error).message).to.match(/^OpenAiScaleSet "openai": invalid args/);

@@ -48,4 +48,34 @@ describe("the program with the dev stack", () => {
       ["gpt-4o-mini", 20_000, 10_000],
     ]);
   });
+
+  it("puts one gateway in front of the accounts: N role assignments, N breaker backends, one pool", () => {
+    const accounts = ofType(run.resources, TYPES.account);
+    expect(ofType(run.resources, TYPES.service)).to.have.length(1);
+    expect(ofType(run.resources, TYPES.roleAssignment).map((a) => input(a, "scope"))).to.deep.equal(
+      accounts.map((a) => a.id),
+    );
+    const backends = ofType(run.resources, TYPES.backend);
+    const singles = backends.filter((b) => input(b, "type") === "Single");
+    expect(singles.map((b) => input(b, "url"))).to.deep.equal(
+      accounts.map((a) => `https://${input(a, "properties", "customSubDomainName")}.openai.azure.com/openai`),
+    );
+    const pools = backends.filter((b) => input(b, "type") === "Pool");
+    expect(pools).to.have.length(1);
+    expect((input(pools[0], "pool", "services") as { id: string }[]).map((s) => s.id)).to.deep.equal(
+      singles.map((b) => b.id),
+    );
+  });
+
+  it("creates the API with its policy, the product and the subscription", () => {
+    for (const type of [TYPES.api, TYPES.apiPolicy, TYPES.product, TYPES.subscription]) {
+      expect(ofType(run.resources, type), type).to.have.length(1);
+    }
+  });
+
+  it("exports the gateway endpoint and the subscription key as a secret", () => {
+    const [service] = ofType(run.resources, TYPES.service);
+    expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net/openai`);
+    expect(run.secretOutputs).to.deep.equal(["subscriptionKey"]);
+  });
 });

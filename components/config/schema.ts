@@ -186,40 +186,54 @@ export const deploymentSchema = strictObject(
   "an object { name, model, version, sku?, capacity?, versionUpgradeOption? }",
 );
 
-export const apimSchema = strictObject(
-  {
-    sku: z.enum(APIM_SKUS as [ApimSku, ...ApimSku[]], {
-      error: (issue) =>
-        `one of ${APIM_SKUS.join(", ")}` +
-        (issue.input === "Consumption" ? " (Consumption is refused: it has no backend circuit breaker)" : ""),
-    }),
-    capacity: z
-      .number({ error: "a whole number of scale units" })
-      .int({ error: "a whole number of scale units" })
-      .default(1),
-    publisherEmail: z
-      .string({ error: "an e-mail address such as platform@contoso.com" })
-      .regex(EMAIL_PATTERN, { error: "an e-mail address such as platform@contoso.com" }),
-    publisherName: z
-      .string({ error: "a non-empty organisation name (at most 100 characters)" })
-      .min(1, { error: "a non-empty organisation name (at most 100 characters)" })
-      .max(100, { error: "a non-empty organisation name (at most 100 characters)" }),
-  },
-  "an object { sku, capacity?, publisherEmail, publisherName }",
-).superRefine((apim, ctx) => {
-  const units = APIM_SKU_UNITS[apim.sku];
-  if (apim.capacity < units.min || apim.capacity > units.max) {
+export const apimSkuNameSchema = z.enum(APIM_SKUS as [ApimSku, ...ApimSku[]], {
+  error: (issue) =>
+    `one of ${APIM_SKUS.join(", ")}` +
+    (issue.input === "Consumption" ? " (Consumption is refused: it has no backend circuit breaker)" : ""),
+});
+const apimCapacitySchema = z
+  .number({ error: "a whole number of scale units" })
+  .int({ error: "a whole number of scale units" })
+  .default(1);
+export const publisherEmailSchema = z
+  .string({ error: "an e-mail address such as platform@contoso.com" })
+  .regex(EMAIL_PATTERN, { error: "an e-mail address such as platform@contoso.com" });
+export const publisherNameSchema = z
+  .string({ error: "a non-empty organisation name (at most 100 characters)" })
+  .min(1, { error: "a non-empty organisation name (at most 100 characters)" })
+  .max(100, { error: "a non-empty organisation name (at most 100 characters)" });
+
+/** The unit range of an APIM tier, as a problem at `path` when `capacity` is outside it. */
+export function checkApimCapacity(sku: ApimSku, capacity: number, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  const units = APIM_SKU_UNITS[sku];
+  if (capacity < units.min || capacity > units.max) {
     ctx.addIssue({
       code: "custom",
-      path: ["capacity"],
-      input: apim.capacity,
+      path,
+      input: capacity,
       message:
         units.min === units.max
-          ? `exactly ${units.min} unit for the ${apim.sku} tier`
-          : `${units.min} to ${units.max} units for the ${apim.sku} tier`,
+          ? `exactly ${units.min} unit for the ${sku} tier`
+          : `${units.min} to ${units.max} units for the ${sku} tier`,
     });
   }
-});
+}
+
+export const apimSchema = strictObject(
+  {
+    sku: apimSkuNameSchema,
+    capacity: apimCapacitySchema,
+    publisherEmail: publisherEmailSchema,
+    publisherName: publisherNameSchema,
+  },
+  "an object { sku, capacity?, publisherEmail, publisherName }",
+).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
+
+/** The `sku` arg of ApimGateway: `{ name, capacity? }`. */
+export const apimSkuSchema = strictObject(
+  { name: apimSkuNameSchema, capacity: apimCapacitySchema },
+  "an object { name, capacity? }",
+).superRefine((sku, ctx) => checkApimCapacity(sku.name, sku.capacity, ctx, ["capacity"]));
 
 const statusCodeRange = strictObject(
   {
@@ -282,15 +296,20 @@ export const retrySchema = strictObject(
   "an object { count?, intervalSeconds?, deltaSeconds?, maxIntervalSeconds?, firstFastRetry?, statusCodes? }",
 );
 
+export const apiPathSchema = z
+  .string({ error: "a URL path segment such as openai (letters, digits, '-', '_', '/')" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,399}$/, {
+    error: "a URL path segment such as openai (letters, digits, '-', '_', '/'; no leading slash)",
+  })
+  .default("openai");
+export const specUrlSchema = z
+  .url({ protocol: /^https$/, error: "an https:// link to an OpenAPI 3 JSON document" })
+  .optional();
+
 export const apiSchema = strictObject(
   {
-    path: z
-      .string({ error: "a URL path segment such as openai (letters, digits, '-', '_', '/')" })
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,399}$/, {
-        error: "a URL path segment such as openai (letters, digits, '-', '_', '/'; no leading slash)",
-      })
-      .default("openai"),
-    specUrl: z.url({ protocol: /^https$/, error: "an https:// link to an OpenAPI 3 JSON document" }).optional(),
+    path: apiPathSchema,
+    specUrl: specUrlSchema,
   },
   "an object { path?, specUrl? }",
 );

@@ -1,0 +1,175 @@
+import { assertWellFormed, escapeXml, loadTemplate, render } from "./template";
+
+/** Audience of the Entra ID token APIM's managed identity presents to Azure OpenAI. */
+export const COGNITIVE_SERVICES_RESOURCE = "https://cognitiveservices.azure.com";
+
+/**
+ * Azure Monitor allows 10 dimensions per custom metric and APIM uses 5 of them for its own
+ * (region, service id/name/type...), which leaves 5 for a policy.
+ */
+export const MAX_CUSTOM_METRIC_DIMENSIONS = 5;
+
+/** The gateway's retry around `forward-request`, with every default applied. */
+export interface RetryPolicy {
+  /** Retries after the first attempt; 0 forwards once. */
+  count: number;
+  intervalSeconds: number;
+  /** With `intervalSeconds`: linear back-off; with `maxIntervalSeconds` too: exponential. */
+  deltaSeconds?: number;
+  maxIntervalSeconds?: number;
+  /** The first retry goes out at once, whatever the interval. */
+  firstFastRetry: boolean;
+  /** Backend status codes that are retried. */
+  statusCodes: number[];
+}
+
+/** Retry settings as configured (count may be left to default). */
+export interface RetrySettings {
+  count?: number;
+  intervalSeconds: number;
+  deltaSeconds?: number;
+  maxIntervalSeconds?: number;
+  firstFastRetry: boolean;
+  statusCodes: number[];
+}
+
+/**
+ * Applies the retry defaults. Without a count, a request may try every pool member once: pool size
+ * minus one retries, since each attempt lets the pool pick a member whose breaker is still closed.
+ */
+export function resolveRetryPolicy(settings: RetrySettings, poolSize: number): RetryPolicy {
+  return {
+    count: settings.count ?? Math.max(poolSize - 1, 0),
+    intervalSeconds: settings.intervalSeconds,
+    deltaSeconds: settings.deltaSeconds,
+    maxIntervalSeconds: settings.maxIntervalSeconds,
+    firstFastRetry: settings.firstFastRetry,
+    statusCodes: [...settings.statusCodes],
+  };
+}
+
+/** The retry condition as an APIM policy expression (no characters that need XML escaping). */
+export function retryCondition(statusCodes: readonly number[]): string {
+  const tests = statusCodes.map((code) => `context.Response.StatusCode == ${code}`).join(" || ");
+  return `@(context.Response != null ? (${tests}) : false)`;
+}
+
+/** A dimension of the token metric; without a value APIM fills in one of its default dimensions. */
+export interface MetricDimension {
+  name: string;
+  value?: string;
+}
+
+/**
+ * Dimensions that split token usage by subscription, API, deployment and the backend that
+ * answered (its host names the region's account).
+ */
+export const DEFAULT_TOKEN_METRIC_DIMENSIONS: readonly MetricDimension[] = [
+  { name: "Subscription ID" },
+  { name: "API ID" },
+  { name: "Deployment", value: '@(context.Request.MatchedParameters["deployment-id"])' },
+  { name: "Backend", value: "@(context.Request.Url.Host)" },
+];
+
+export interface TokenMetricOptions {
+  /** Custom metric namespace in Application Insights. */
+  namespace: string;
+  dimensions?: readonly MetricDimension[];
+}
+
+export interface TokenLimitOptions {
+  tokensPerMinute: number;
+  estimatePromptTokens: boolean;
+}
+
+export interface ApiPolicyOptions {
+  /** APIM backend id (not ARM id) of the pool. */
+  poolBackendId: string;
+  retry: RetryPolicy;
+  /** Retry-After given to clients on a 429/503 that has none (e.g. every breaker open). */
+  retryAfterSeconds: number;
+  /** Token audience; default Cognitive Services. */
+  managedIdentityResource?: string;
+  /** Emit token usage metrics to Application Insights. */
+  tokenMetric?: TokenMetricOptions;
+  /** Limit tokens per minute per subscription key. */
+  tokenLimit?: TokenLimitOptions;
+}
+
+/**
+ * An attribute whose value may hold double quotes (policy expressions with string literals): XML
+ * allows them inside a single-quoted attribute, which keeps the expression readable to APIM.
+ */
+function attribute(name: string, value: string): string {
+  if (value.includes('"') && !value.includes("'")) {
+    return `${name}='${value.replace(/&/g, "&amp;").replace(/</g, "&lt;")}'`;
+  }
+  return `${name}="${escapeXml(value)}"`;
+}
+
+function renderForward(options: ApiPolicyOptions): string {
+  const { retry } = options;
+  if (retry.count === 0) {
+    return render(loadTemplate("forward.xml"), {});
+  }
+  const backoff = [
+    retry.deltaSeconds !== undefined ? ` delta="${retry.deltaSeconds}"` : "",
+    retry.maxIntervalSeconds !== undefined ? ` max-interval="${retry.maxIntervalSeconds}"` : "",
+  ].join("");
+  return render(
+    loadTemplate("retry.xml"),
+    {
+      condition: retryCondition(retry.statusCodes),
+      count: retry.count,
+      interval: retry.intervalSeconds,
+      firstFastRetry: retry.firstFastRetry,
+      poolBackendId: options.poolBackendId,
+    },
+    { backoff },
+  );
+}
+
+function renderTokenMetric(metric: TokenMetricOptions | undefined): string {
+  if (!metric) {
+    return "";
+  }
+  const dimensions = metric.dimensions ?? DEFAULT_TOKEN_METRIC_DIMENSIONS;
+  if (dimensions.length === 0 || dimensions.length > MAX_CUSTOM_METRIC_DIMENSIONS) {
+    throw new Error(
+      `token metric: ${dimensions.length} dimensions given; allowed: 1 to ${MAX_CUSTOM_METRIC_DIMENSIONS} (Azure Monitor's limit after APIM's own)`,
+    );
+  }
+  const lines = dimensions.map(
+    (d) =>
+      `            <dimension ${attribute("name", d.name)}${d.value === undefined ? "" : ` ${attribute("value", d.value)}`} />`,
+  );
+  return render(loadTemplate("token-metric.xml"), { namespace: metric.namespace }, { dimensions: lines.join("\n") });
+}
+
+function renderTokenLimit(limit: TokenLimitOptions | undefined): string {
+  return limit
+    ? render(loadTemplate("token-limit.xml"), {
+        tokensPerMinute: limit.tokensPerMinute,
+        estimatePromptTokens: limit.estimatePromptTokens,
+      })
+    : "";
+}
+
+/** The API-scope policy of the OpenAI API, checked to be well-formed XML. */
+export function renderApiPolicy(options: ApiPolicyOptions): string {
+  const xml = render(
+    loadTemplate("openai-api.xml"),
+    {
+      managedIdentityResource: options.managedIdentityResource ?? COGNITIVE_SERVICES_RESOURCE,
+      poolBackendId: options.poolBackendId,
+      retryAfterSeconds: options.retryAfterSeconds,
+    },
+    {
+      tokenLimit: renderTokenLimit(options.tokenLimit),
+      tokenMetric: renderTokenMetric(options.tokenMetric),
+      forward: renderForward(options),
+    },
+  );
+  assertWellFormed(xml, "the rendered API policy");
+  return xml;
+}

@@ -1,0 +1,59 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { XMLValidator } from "fast-xml-parser";
+
+/*
+ * A deliberately small template engine for the policy XML files in this folder:
+ * `{{name}}` becomes the XML-escaped value, `{{{name}}}` an already rendered fragment (inserted as is).
+ * A line holding only a fragment that renders empty disappears, so optional parts leave no gaps.
+ */
+
+const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+
+/** Escapes text for an XML attribute value or element content. */
+export function escapeXml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
+}
+
+const templates = new Map<string, string>();
+
+/** Reads a template of this folder once per process. */
+export function loadTemplate(file: string): string {
+  let text = templates.get(file);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(__dirname, file), "utf8");
+    templates.set(file, text);
+  }
+  return text;
+}
+
+export type TemplateValues = Record<string, string | number | boolean>;
+
+/** Fills a template; every placeholder must have a value (a missing one is a bug, not an empty string). */
+export function render(template: string, values: TemplateValues, fragments: Record<string, string> = {}): string {
+  const filled = template
+    .replace(/\{\{\{(\w+)\}\}\}/g, (_, name: string) => {
+      if (!(name in fragments)) {
+        throw new Error(`policy template: no fragment for {{{${name}}}}`);
+      }
+      return fragments[name].replace(/\n$/, "");
+    })
+    .replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+      if (!(name in values)) {
+        throw new Error(`policy template: no value for {{${name}}}`);
+      }
+      return escapeXml(String(values[name]));
+    });
+  return filled
+    .split("\n")
+    .filter((line, i, lines) => line.trim() !== "" || i === lines.length - 1)
+    .join("\n");
+}
+
+/** Throws if `xml` is not well-formed; APIM refuses such a policy only at deploy time. */
+export function assertWellFormed(xml: string, what: string): void {
+  const result = XMLValidator.validate(xml);
+  if (result !== true) {
+    throw new Error(`${what} is not well-formed XML: ${result.err.msg} (line ${result.err.line})`);
+  }
+}

@@ -1,0 +1,319 @@
+import { expect } from "chai";
+import {
+  ApimGateway,
+  OPENAI_USER_ROLE_ID,
+  type ApimBackendArgs,
+  type ApimGatewayArgs,
+} from "../components/apimGateway";
+import { ConfigError } from "../components/config";
+import { deterministicGuid } from "../components/naming";
+import { inferenceSpec, prepareSpec } from "../openapi/spec";
+import { COGNITIVE_SERVICES_RESOURCE } from "../policies/apiPolicy";
+import { PLACEHOLDER_SUBSCRIPTION_ID, runMocked, type ProgramRun, type RecordedResource } from "../offline/mockRuntime";
+import { attempt, input, named, ofType, TYPES } from "./helpers";
+import { child, findAll, parseXml } from "./xml";
+
+const account = (name: string) =>
+  `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/${name}`;
+
+/** Three existing accounts: two preferred (70/30), one spill-over. */
+const BACKENDS: ApimBackendArgs[] = [
+  {
+    name: "sweden",
+    location: "swedencentral",
+    endpoint: "https://ai-sweden.openai.azure.com/",
+    resourceId: account("ai-sweden"),
+    priority: 1,
+    weight: 70,
+  },
+  {
+    name: "france",
+    location: "francecentral",
+    endpoint: "https://ai-france.openai.azure.com",
+    resourceId: account("ai-france"),
+    priority: 1,
+    weight: 30,
+  },
+  {
+    name: "useast",
+    location: "eastus2",
+    endpoint: "https://ai-useast.openai.azure.com/",
+    resourceId: account("ai-useast"),
+    priority: 2,
+    weight: 100,
+  },
+];
+
+const ARGS: ApimGatewayArgs = {
+  resourceGroupName: "rg-gw",
+  location: "swedencentral",
+  sku: { name: "StandardV2", capacity: 2 },
+  publisherEmail: "platform@contoso.com",
+  publisherName: "Contoso",
+  backends: BACKENDS,
+  tags: { env: "test" },
+};
+
+async function gateway(args: Partial<ApimGatewayArgs> = {}): Promise<ProgramRun> {
+  return runMocked({ config: {} }, () => {
+    const gw = new ApimGateway("gateway", { ...ARGS, ...args });
+    return {
+      endpoint: gw.endpoint,
+      subscriptionKey: gw.subscriptionKey,
+      principalId: gw.principalId,
+      gatewayUrl: gw.gatewayUrl,
+    };
+  });
+}
+
+describe("ApimGateway: 3 backends at two priority levels", () => {
+  let run: ProgramRun;
+  let service: RecordedResource;
+  before(async () => {
+    run = await gateway();
+    [service] = ofType(run.resources, TYPES.service);
+  });
+
+  it("parents every child to the component", () => {
+    const [component] = ofType(run.resources, TYPES.gateway);
+    expect(component.name).to.equal("gateway");
+    for (const r of run.resources.filter((x) => x !== component)) {
+      expect(r.parent, r.name).to.equal(component.urn);
+    }
+  });
+
+  it("creates the APIM service with SKU, system identity, publisher, tags and long timeouts", () => {
+    expect(input(service, "sku")).to.deep.equal({ name: "StandardV2", capacity: 2 });
+    expect(input(service, "identity")).to.deep.equal({ type: "SystemAssigned" });
+    expect(input(service, "publisherEmail")).to.equal("platform@contoso.com");
+    expect(input(service, "publisherName")).to.equal("Contoso");
+    expect(input(service, "location")).to.equal("swedencentral");
+    expect(input(service, "tags")).to.deep.equal({ env: "test" });
+    expect(input(service, "serviceName")).to.match(/^gateway-[a-z0-9]{6}$/);
+    expect(service.customTimeouts).to.deep.equal({ create: "3h", update: "3h", delete: "3h" });
+    // v2 tiers refuse protocol settings; TLS 1.2 is their only client protocol anyway.
+    expect(input(service, "customProperties")).to.equal(undefined);
+  });
+
+  it("grants the gateway identity Cognitive Services OpenAI User on each account, with stable GUID names", () => {
+    const assignments = ofType(run.resources, TYPES.roleAssignment);
+    const principal = (service.state.identity as { principalId: string }).principalId;
+    expect(assignments.map((a) => input(a, "scope"))).to.deep.equal(BACKENDS.map((b) => b.resourceId));
+    for (const a of assignments) {
+      expect(input(a, "roleDefinitionId")).to.equal(
+        `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER_ROLE_ID}`,
+      );
+      expect(OPENAI_USER_ROLE_ID).to.equal("5e0bd9bd-7b93-4f28-af87-19fc36ad61bd");
+      expect(input(a, "principalId")).to.equal(principal);
+      expect(input(a, "principalType")).to.equal("ServicePrincipal");
+      expect(input(a, "roleAssignmentName")).to.equal(
+        deterministicGuid(input(a, "scope") as string, principal, OPENAI_USER_ROLE_ID),
+      );
+    }
+    expect(new Set(assignments.map((a) => input(a, "roleAssignmentName"))).size).to.equal(3);
+    expect(run.invokes).to.include("azure-native:authorization:getClientConfig");
+  });
+
+  it("creates one Single http backend per account at <endpoint>/openai, with exactly one breaker rule", () => {
+    const singles = ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Single");
+    expect(singles.map((b) => [input(b, "backendId"), input(b, "url"), input(b, "protocol")])).to.deep.equal([
+      ["openai-sweden", "https://ai-sweden.openai.azure.com/openai", "http"],
+      ["openai-france", "https://ai-france.openai.azure.com/openai", "http"],
+      ["openai-useast", "https://ai-useast.openai.azure.com/openai", "http"],
+    ]);
+    for (const b of singles) {
+      expect(input(b, "circuitBreaker")).to.deep.equal({
+        rules: [
+          {
+            name: "openai-breaker",
+            failureCondition: {
+              count: 1,
+              interval: "PT1M",
+              statusCodeRanges: [
+                { min: 429, max: 429 },
+                { min: 500, max: 599 },
+              ],
+            },
+            tripDuration: "PT1M",
+            acceptRetryAfter: true,
+          },
+        ],
+      });
+      expect(input(b, "tls")).to.deep.equal({ validateCertificateChain: true, validateCertificateName: true });
+    }
+  });
+
+  it("creates one Pool backend over them by ARM id, with priorities and weights, and no url or protocol", () => {
+    const pool = named(run.resources, "gateway-pool");
+    const singles = ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Single");
+    expect(input(pool, "type")).to.equal("Pool");
+    expect(input(pool, "backendId")).to.equal("openai-pool");
+    expect(input(pool, "url")).to.equal(undefined);
+    expect(input(pool, "protocol")).to.equal(undefined);
+    expect(input(pool, "pool")).to.deep.equal({
+      services: [
+        { id: singles[0].id, priority: 1, weight: 70 },
+        { id: singles[1].id, priority: 1, weight: 30 },
+        { id: singles[2].id, priority: 2, weight: 100 },
+      ],
+    });
+    expect(singles[0].id).to.match(
+      /\/providers\/Microsoft\.ApiManagement\/service\/gateway-[a-z0-9]{6}\/backends\/openai-sweden$/,
+    );
+  });
+
+  it("imports the inference API over HTTPS only, subscription required, keyed by api-key", () => {
+    const [api] = ofType(run.resources, TYPES.api);
+    expect(input(api, "path")).to.equal("openai");
+    expect(input(api, "protocols")).to.deep.equal(["https"]);
+    expect(input(api, "subscriptionRequired")).to.equal(true);
+    expect(input(api, "subscriptionKeyParameterNames")).to.deep.equal({ header: "api-key", query: "api-key" });
+    expect(input(api, "format")).to.equal("openapi+json");
+    expect(JSON.parse(input(api, "value") as string)).to.deep.equal(
+      prepareSpec(inferenceSpec(), { title: "Azure OpenAI" }),
+    );
+  });
+
+  it("sets an API policy that authenticates with the identity, routes to the pool and retries twice", () => {
+    const [policy] = ofType(run.resources, TYPES.apiPolicy);
+    expect(input(policy, "format")).to.equal("rawxml");
+    const xml = parseXml(input(policy, "value") as string);
+    expect(child(child(xml, "inbound"), "authentication-managed-identity").attributes.resource).to.equal(
+      COGNITIVE_SERVICES_RESOURCE,
+    );
+    const routes = findAll(xml, "set-backend-service").map((e) => e.attributes["backend-id"]);
+    expect(routes).to.deep.equal(["openai-pool", "openai-pool"]);
+    const retry = child(child(xml, "backend"), "retry");
+    expect(retry.attributes.count).to.equal("2");
+    expect(retry.attributes.condition).to.contain("StatusCode == 429").and.to.contain("StatusCode == 503");
+    expect(child(retry, "forward-request").attributes["buffer-request-body"]).to.equal("true");
+  });
+
+  it("creates the policy after the pool and the role assignments", () => {
+    const [policy] = ofType(run.resources, TYPES.apiPolicy);
+    expect(policy.dependencies).to.include(named(run.resources, "gateway-pool").urn);
+    for (const a of ofType(run.resources, TYPES.roleAssignment)) {
+      expect(policy.dependencies).to.include(a.urn);
+    }
+  });
+
+  it("publishes a product with the API and one subscription, and exports its key as a secret", () => {
+    const [product] = ofType(run.resources, TYPES.product);
+    expect(product.inputs).to.include({
+      productId: "openai",
+      subscriptionRequired: true,
+      approvalRequired: false,
+      state: "published",
+    });
+    const [link] = ofType(run.resources, "azure-native:apimanagement:ProductApi");
+    expect(link.inputs).to.include({ productId: "openai", apiId: "openai" });
+    const [subscription] = ofType(run.resources, TYPES.subscription);
+    expect(subscription.inputs).to.include({ sid: "openai-default", scope: "/products/openai", state: "active" });
+    expect(subscription.additionalSecretOutputs).to.include("primaryKey");
+    expect(run.secretOutputs).to.deep.equal(["subscriptionKey"]);
+    expect(run.outputs.subscriptionKey).to.match(/^placeholder-primary-key-/);
+    expect(run.invokes).to.include("azure-native:apimanagement:listSubscriptionSecrets");
+  });
+
+  it("exports the gateway's OpenAI endpoint", () => {
+    expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net/openai`);
+  });
+});
+
+describe("ApimGateway: options", () => {
+  it("hardens TLS on classic tiers", async () => {
+    const run = await gateway({ sku: { name: "Developer" } });
+    const [service] = ofType(run.resources, TYPES.service);
+    expect(input(service, "sku")).to.deep.equal({ name: "Developer", capacity: 1 });
+    expect(input(service, "customProperties")).to.deep.include({
+      "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10": "False",
+      "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.Tls11": "False",
+    });
+  });
+
+  it("applies a configured breaker and retry", async () => {
+    const run = await gateway({
+      circuitBreaker: {
+        failurePercentage: 50,
+        interval: "PT10S",
+        tripDuration: "PT30S",
+        statusCodes: [{ min: 429, max: 429 }],
+        acceptRetryAfter: false,
+      },
+      retry: { count: 1, statusCodes: [429] },
+    });
+    const [single] = ofType(run.resources, TYPES.backend);
+    expect(input(single, "circuitBreaker")).to.deep.equal({
+      rules: [
+        {
+          name: "openai-breaker",
+          failureCondition: { percentage: 50, interval: "PT10S", statusCodeRanges: [{ min: 429, max: 429 }] },
+          tripDuration: "PT30S",
+          acceptRetryAfter: false,
+        },
+      ],
+    });
+    const xml = parseXml(input(ofType(run.resources, TYPES.apiPolicy)[0], "value") as string);
+    expect(findAll(xml, "retry")[0].attributes.count).to.equal("1");
+    expect(
+      child(
+        findAll(xml, "set-header").find((h) => h.attributes.name === "Retry-After")!,
+        "value",
+      ).text,
+    ).to.equal("30");
+  });
+
+  it("creates backends without a breaker when it is disabled", async () => {
+    const run = await gateway({ circuitBreaker: { enabled: false } });
+    for (const b of ofType(run.resources, TYPES.backend)) {
+      expect(input(b, "circuitBreaker")).to.equal(undefined);
+    }
+  });
+
+  it("imports a pinned upstream spec by link when given one", async () => {
+    const url = "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/inference.json";
+    const run = await gateway({ specUrl: url, apiPath: "ai/openai" });
+    const [api] = ofType(run.resources, TYPES.api);
+    expect(api.inputs).to.include({ format: "openapi+json-link", value: url, path: "ai/openai" });
+    expect(run.outputs.endpoint).to.match(/\.azure-api\.net\/ai\/openai$/);
+  });
+});
+
+describe("ApimGateway: validation", () => {
+  const bad: [string, Partial<ApimGatewayArgs>, string][] = [
+    ["the Consumption tier", { sku: { name: "Consumption" } }, "args.sku.name"],
+    ["two Developer units", { sku: { name: "Developer", capacity: 2 } }, "args.sku.capacity"],
+    ["no backends", { backends: [] }, "args.backends"],
+    [
+      "31 backends",
+      { backends: Array.from({ length: 31 }, (_, i) => ({ ...BACKENDS[0], name: `b${i}` })) },
+      "args.backends",
+    ],
+    [
+      "a duplicate backend name",
+      { backends: [BACKENDS[0], { ...BACKENDS[1], name: "SWEDEN" }] },
+      "args.backends[1].name",
+    ],
+    ["a priority of 101", { backends: [{ ...BACKENDS[0], priority: 101 }] }, "args.backends[0].priority"],
+    [
+      "a plain-http endpoint",
+      { backends: [{ ...BACKENDS[0], endpoint: "http://ai.openai.azure.com" }] },
+      "args.backends[0].endpoint",
+    ],
+    [
+      "a resource id that is not an account",
+      { backends: [{ ...BACKENDS[0], resourceId: "/subscriptions/x" }] },
+      "args.backends[0].resourceId",
+    ],
+    ["a malformed trip duration", { circuitBreaker: { tripDuration: "30s" } }, "args.circuitBreaker.tripDuration"],
+    ["a bad publisher e-mail", { publisherEmail: "nobody" }, "args.publisherEmail"],
+  ];
+  for (const [what, args, key] of bad) {
+    it(`rejects ${what} before registering anything, naming ${key}`, async () => {
+      const { error, registered } = await attempt(() => new ApimGateway("gateway", { ...ARGS, ...args }));
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.key)).to.include(key);
+      expect(registered).to.deep.equal([]);
+    });
+  }
+});

@@ -1,0 +1,155 @@
+import { expect } from "chai";
+import {
+  COGNITIVE_SERVICES_RESOURCE,
+  DEFAULT_TOKEN_METRIC_DIMENSIONS,
+  MAX_CUSTOM_METRIC_DIMENSIONS,
+  renderApiPolicy,
+  resolveRetryPolicy,
+  retryCondition,
+  type ApiPolicyOptions,
+} from "../policies/apiPolicy";
+import { escapeXml, render } from "../policies/template";
+import { child, findAll, parseXml } from "./xml";
+
+const options = (overrides: Partial<ApiPolicyOptions> = {}): ApiPolicyOptions => ({
+  poolBackendId: "openai-pool",
+  retry: { count: 2, intervalSeconds: 0, firstFastRetry: true, statusCodes: [429, 503] },
+  retryAfterSeconds: 60,
+  ...overrides,
+});
+
+describe("API policy rendering", () => {
+  it("authenticates with the managed identity, drops the client key, and routes to the pool", () => {
+    const policy = parseXml(renderApiPolicy(options()));
+    expect(policy.tag).to.equal("policies");
+    expect(policy.children.map((c) => c.tag)).to.deep.equal(["inbound", "backend", "outbound", "on-error"]);
+    const inbound = child(policy, "inbound");
+    expect(inbound.children.map((c) => c.tag)).to.deep.equal([
+      "base",
+      "set-header",
+      "authentication-managed-identity",
+      "set-backend-service",
+    ]);
+    expect(child(inbound, "set-header").attributes).to.deep.equal({ name: "api-key", "exists-action": "delete" });
+    expect(child(inbound, "authentication-managed-identity").attributes.resource).to.equal(COGNITIVE_SERVICES_RESOURCE);
+    expect(child(inbound, "set-backend-service").attributes["backend-id"]).to.equal("openai-pool");
+  });
+
+  it("retries 429 and 503 by picking from the pool again, with a buffered body", () => {
+    const backend = child(parseXml(renderApiPolicy(options())), "backend");
+    const retry = child(backend, "retry");
+    expect(retry.attributes).to.deep.equal({
+      condition:
+        "@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 503) : false)",
+      count: "2",
+      interval: "0",
+      "first-fast-retry": "true",
+    });
+    expect(retry.children.map((c) => [c.tag, c.attributes])).to.deep.equal([
+      ["set-backend-service", { "backend-id": "openai-pool" }],
+      ["forward-request", { "buffer-request-body": "true" }],
+    ]);
+  });
+
+  it("adds back-off attributes only when configured", () => {
+    const retry = findAll(
+      parseXml(
+        renderApiPolicy(
+          options({
+            retry: {
+              count: 3,
+              intervalSeconds: 1,
+              deltaSeconds: 2,
+              maxIntervalSeconds: 10,
+              firstFastRetry: false,
+              statusCodes: [429],
+            },
+          }),
+        ),
+      ),
+      "retry",
+    )[0];
+    expect(retry.attributes).to.include({
+      count: "3",
+      interval: "1",
+      delta: "2",
+      "max-interval": "10",
+      "first-fast-retry": "false",
+    });
+    expect(retry.attributes.condition).to.equal(retryCondition([429]));
+  });
+
+  it("forwards once, without a retry element, when the retry count is 0", () => {
+    const backend = child(parseXml(renderApiPolicy(options({ retry: { ...options().retry, count: 0 } }))), "backend");
+    expect(backend.children.map((c) => c.tag)).to.deep.equal(["forward-request"]);
+    expect(backend.children[0].attributes["buffer-request-body"]).to.equal("true");
+  });
+
+  it("keeps a backend's Retry-After on 429/503 errors and otherwise sends the trip duration", () => {
+    const onError = child(parseXml(renderApiPolicy(options({ retryAfterSeconds: 45 }))), "on-error");
+    const when = child(child(onError, "choose"), "when");
+    expect(when.attributes.condition).to.contain("StatusCode == 429").and.to.contain("StatusCode == 503");
+    const header = child(when, "set-header");
+    expect(header.attributes).to.deep.equal({ name: "Retry-After", "exists-action": "skip" });
+    expect(child(header, "value").text).to.equal("45");
+  });
+
+  it("escapes values so the result stays well-formed", () => {
+    const xml = renderApiPolicy(options({ poolBackendId: `pool"&<x>'` }));
+    const ids = findAll(parseXml(xml), "set-backend-service").map((e) => e.attributes["backend-id"]);
+    expect(ids).to.deep.equal([`pool"&<x>'`, `pool"&<x>'`]);
+    expect(escapeXml(`a&b<c>"d'`)).to.equal("a&amp;b&lt;c&gt;&quot;d&apos;");
+  });
+
+  it("refuses a template placeholder without a value", () => {
+    expect(() => render("<a>{{missing}}</a>", {})).to.throw("no value for {{missing}}");
+    expect(() => render("<a>{{{missing}}}</a>", {})).to.throw("no fragment for {{{missing}}}");
+  });
+
+  it("emits token metrics split by subscription, API, deployment and backend, within Azure's dimension limit", () => {
+    const inbound = child(parseXml(renderApiPolicy(options({ tokenMetric: { namespace: "openai-apim" } }))), "inbound");
+    const metric = child(inbound, "azure-openai-emit-token-metric");
+    expect(metric.attributes.namespace).to.equal("openai-apim");
+    const dims = metric.children.map((d) => d.attributes);
+    expect(dims).to.deep.equal([
+      { name: "Subscription ID" },
+      { name: "API ID" },
+      { name: "Deployment", value: '@(context.Request.MatchedParameters["deployment-id"])' },
+      { name: "Backend", value: "@(context.Request.Url.Host)" },
+    ]);
+    expect(dims.length).to.be.at.most(MAX_CUSTOM_METRIC_DIMENSIONS);
+    expect(DEFAULT_TOKEN_METRIC_DIMENSIONS).to.have.length(dims.length);
+  });
+
+  it("refuses more metric dimensions than Azure Monitor leaves for a policy", () => {
+    const dimensions = Array.from({ length: MAX_CUSTOM_METRIC_DIMENSIONS + 1 }, (_, i) => ({
+      name: `d${i}`,
+      value: "x",
+    }));
+    expect(() => renderApiPolicy(options({ tokenMetric: { namespace: "n", dimensions } }))).to.throw(
+      /6 dimensions given/,
+    );
+  });
+
+  it("limits tokens per subscription key before routing, when asked", () => {
+    const inbound = child(
+      parseXml(renderApiPolicy(options({ tokenLimit: { tokensPerMinute: 5000, estimatePromptTokens: false } }))),
+      "inbound",
+    );
+    expect(inbound.children[1].tag).to.equal("azure-openai-token-limit");
+    expect(inbound.children[1].attributes).to.include({
+      "counter-key": "@(context.Subscription.Id)",
+      "tokens-per-minute": "5000",
+      "estimate-prompt-tokens": "false",
+    });
+  });
+});
+
+describe("retry defaults", () => {
+  it("retries pool size - 1 times when no count is configured", () => {
+    const settings = { intervalSeconds: 0, firstFastRetry: true, statusCodes: [429, 503] };
+    expect(resolveRetryPolicy(settings, 3).count).to.equal(2);
+    expect(resolveRetryPolicy(settings, 1).count).to.equal(0);
+    expect(resolveRetryPolicy({ ...settings, count: 5 }, 3).count).to.equal(5);
+  });
+});
