@@ -33,6 +33,8 @@ const gateway = new ApimGateway("gateway", {
   retry: config.retry,
   apiPath: config.api.path,
   specUrl: config.api.specUrl,
+  monitoring: config.monitoring,
+  tokenLimit: config.tokenLimit,
   tags: config.tags,
   additionalRegions: config.additionalRegions,
 });
@@ -44,6 +46,10 @@ export const gatewayUrl = gateway.gatewayUrl;
 export const endpoint = gateway.endpoint;
 /** Key of the default subscription: send it as the api-key header. */
 export const subscriptionKey = gateway.subscriptionKey;
+/** Log Analytics workspace with APIM and OpenAI logs (KQL examples in the README). */
+export const workspaceId = gateway.workspaceId;
+export const appInsightsName = gateway.appInsightsName;
+export const appInsightsConnectionString = gateway.appInsightsConnectionString;
 export const openAiEndpoints = openAi.backends.map((b) => ({
   name: b.name,
   location: b.location,

@@ -5,11 +5,13 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { renderApiPolicy, resolveRetryPolicy, type RetryPolicy } from "../policies/apiPolicy";
+import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE, type GatewayMonitoringArgs } from "./gatewayMonitoring";
 import {
   apiPathSchema,
   apimSkuSchema,
   circuitBreakerSchema,
   MAX_INSTANCES,
+  monitoringSchema,
   parseArgs,
   parseIsoDuration,
   publisherEmailSchema,
@@ -18,6 +20,7 @@ import {
   retrySchema,
   specUrlSchema,
   strictObject,
+  tokenLimitSchema,
 } from "./config";
 import { APIM_NAME_MAX_LENGTH, deterministicGuid, dnsLabel, uniqueName } from "./naming";
 
@@ -112,6 +115,14 @@ export interface RetryArgs {
   statusCodes?: number[];
 }
 
+/** A token budget per subscription key. */
+export interface TokenLimitArgs {
+  /** Prompt and completion tokens per minute per subscription key. */
+  tokensPerMinute: number;
+  /** Count prompt tokens before forwarding (rejects early, costs gateway CPU); default true. */
+  estimatePromptTokens?: boolean;
+}
+
 export interface ApimGatewayArgs {
   /** Resource group of the APIM instance. */
   resourceGroupName: pulumi.Input<string>;
@@ -133,7 +144,11 @@ export interface ApimGatewayArgs {
   apiPath?: string;
   /** Import the API from this https link (OpenAPI 3 JSON) instead of the bundled document. */
   specUrl?: string;
-  /** Tags of the APIM instance. */
+  /** Log Analytics, Application Insights, APIM diagnostics and token metrics; on by default. */
+  monitoring?: GatewayMonitoringArgs;
+  /** Limit tokens per minute per subscription key (azure-openai-token-limit). */
+  tokenLimit?: TokenLimitArgs;
+  /** Tags of the APIM instance and the monitoring resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list. */
   additionalRegions?: string[];
@@ -195,6 +210,8 @@ function argsSchema(additionalRegions: readonly string[]) {
       retry: retrySchema.default(retrySchema.parse({})),
       apiPath: apiPathSchema,
       specUrl: specUrlSchema,
+      monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+      tokenLimit: tokenLimitSchema.optional(),
     })
     .superRefine((args, ctx) => {
       const seen = new Map<string, number>();
@@ -278,6 +295,12 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly policyXml: pulumi.Output<string>;
   /** The retry the policy performs (what the resilience simulator models). */
   public readonly retryPolicy: pulumi.Output<RetryPolicy>;
+  /** Log Analytics workspace receiving APIM and OpenAI logs (undefined with monitoring off). */
+  public readonly workspaceId: pulumi.Output<string | undefined>;
+  /** Application Insights component name (undefined with monitoring off). */
+  public readonly appInsightsName: pulumi.Output<string | undefined>;
+  /** Application Insights connection string, secret (undefined with monitoring off). */
+  public readonly appInsightsConnectionString: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ApimGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super() registers the component: bad args must not register anything.
@@ -402,12 +425,37 @@ export class ApimGateway extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const monitoring = parsed.monitoring.enabled
+      ? createGatewayMonitoring(
+          {
+            name,
+            parent: this,
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            tags: args.tags,
+            suffix: suffix.result,
+            service: this.service,
+            accounts: parsed.backends.map((backend, i) => ({
+              name: backend.name,
+              resourceId: args.backends[i].resourceId,
+            })),
+          },
+          parsed.monitoring,
+        )
+      : undefined;
+    this.workspaceId = pulumi.output(monitoring?.workspaceId);
+    this.appInsightsName = pulumi.output(monitoring?.appInsightsName);
+    this.appInsightsConnectionString = pulumi.secret(pulumi.output(monitoring?.appInsightsConnectionString));
+
     const retry = resolveRetryPolicy(parsed.retry, parsed.backends.length);
     const tripMs = parseIsoDuration(parsed.circuitBreaker.tripDuration) ?? 60_000;
     const policyXml = renderApiPolicy({
       poolBackendId: POOL_BACKEND_ID,
       retry,
       retryAfterSeconds: Math.ceil(tripMs / 1000),
+      // Token metrics need the diagnostic's metrics switch, so they come with monitoring.
+      tokenMetric: monitoring ? { namespace: TOKEN_METRIC_NAMESPACE } : undefined,
+      tokenLimit: parsed.tokenLimit,
     });
     this.policyXml = pulumi.output(policyXml);
     this.retryPolicy = pulumi.output(retry);
@@ -481,6 +529,9 @@ export class ApimGateway extends pulumi.ComponentResource {
       principalId: this.principalId,
       policyXml: this.policyXml,
       retryPolicy: this.retryPolicy,
+      workspaceId: this.workspaceId,
+      appInsightsName: this.appInsightsName,
+      appInsightsConnectionString: this.appInsightsConnectionString,
     });
   }
 }

@@ -31,6 +31,8 @@ export interface RecordedResource {
   id?: string;
   customTimeouts?: { create?: string; update?: string; delete?: string };
   additionalSecretOutputs: string[];
+  /** Paths (e.g. `credentials.connectionString`) of inputs sent to the engine as secrets. */
+  secretInputs: string[];
 }
 
 export interface ProgramRun {
@@ -58,6 +60,7 @@ export interface RunOptions {
 }
 
 interface RegisterRequest {
+  getObject(): { toJavaScript(): unknown };
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -116,6 +119,38 @@ const NAME_INPUTS: Record<string, string> = {
   "azure-native:monitor:DiagnosticSetting": "name",
 };
 
+const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Paths of values the SDK serialized as secrets (its wire format marks them with a signature key). */
+export function secretPaths(value: unknown, prefix = ""): string[] {
+  if (value === null || typeof value !== "object") {
+    return [];
+  }
+  if ((value as Record<string, unknown>)[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE) {
+    return [prefix];
+  }
+  return Object.entries(value).flatMap(([key, inner]) => secretPaths(inner, prefix ? `${prefix}.${key}` : key));
+}
+
+/** The value with the SDK's secret wrappers removed (where they were is what `secretPaths` reports). */
+export function unwrapSecrets(value: unknown): unknown {
+  if (value === null || typeof value !== "object") {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value.map(unwrapSecrets);
+  }
+  const record = value as Record<string, unknown>;
+  if (record[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE) {
+    return unwrapSecrets(record.value);
+  }
+  if (SECRET_SIGNATURE_KEY in record) {
+    return value; // assets, archives, resource references: leave as the SDK made them
+  }
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 /** Deterministic placeholder text from a seed: same seed, same text, on every run. */
 export function placeholder(seed: string, length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"): string {
   const bytes = crypto.createHash("sha256").update(seed).digest();
@@ -138,7 +173,7 @@ function str(value: unknown, fallback: string): string {
 
 /** Ids and outputs Azure would compute, as deterministic placeholders. */
 export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-  const inputs = args.inputs as Record<string, unknown>;
+  const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
   const state: Record<string, unknown> = { ...inputs };
   const nameInput = NAME_INPUTS[args.type];
   if (nameInput !== undefined) {
@@ -219,6 +254,15 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       secondaryKey: `placeholder-secondary-key-${placeholder(`key2/${sid}`, 16)}`,
     };
   }
+  if (args.token === "azure-native:applicationinsights:getComponent") {
+    const { resourceGroupName, resourceName } = args.inputs as Record<string, string>;
+    const key = placeholderGuid(`appinsights/${resourceName}`);
+    return {
+      id: `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${resourceGroupName}/providers/Microsoft.Insights/components/${resourceName}`,
+      name: resourceName,
+      connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://placeholder.in.applicationinsights.azure.com/`,
+    };
+  }
   throw new Error(`The offline runtime has no answer for the invoke ${args.token}`);
 }
 
@@ -285,7 +329,7 @@ export async function runMocked(
         const result = mockNewResource(args);
         const record = pending.get(`${args.type}::${args.name}`);
         if (record) {
-          record.inputs = args.inputs as Record<string, unknown>;
+          record.inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
           record.state = result.state;
           record.id = result.id;
         }
@@ -324,6 +368,7 @@ export async function runMocked(
           ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }
           : undefined,
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      secretInputs: secretPaths(req.getObject().toJavaScript()),
     };
     pending.set(`${record.type}::${record.name}`, record);
     recorded.push(record);

@@ -10,38 +10,14 @@ import { deterministicGuid } from "../components/naming";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { COGNITIVE_SERVICES_RESOURCE } from "../policies/apiPolicy";
 import { PLACEHOLDER_SUBSCRIPTION_ID, runMocked, type ProgramRun, type RecordedResource } from "../offline/mockRuntime";
-import { attempt, input, named, ofType, TYPES } from "./helpers";
+import { attempt, existingBackend, input, named, ofType, TYPES } from "./helpers";
 import { child, findAll, parseXml } from "./xml";
 
-const account = (name: string) =>
-  `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/${name}`;
-
-/** Three existing accounts: two preferred (70/30), one spill-over. */
+/** Three existing accounts: two preferred (70/30), one spill-over; france's endpoint lacks the trailing slash. */
 const BACKENDS: ApimBackendArgs[] = [
-  {
-    name: "sweden",
-    location: "swedencentral",
-    endpoint: "https://ai-sweden.openai.azure.com/",
-    resourceId: account("ai-sweden"),
-    priority: 1,
-    weight: 70,
-  },
-  {
-    name: "france",
-    location: "francecentral",
-    endpoint: "https://ai-france.openai.azure.com",
-    resourceId: account("ai-france"),
-    priority: 1,
-    weight: 30,
-  },
-  {
-    name: "useast",
-    location: "eastus2",
-    endpoint: "https://ai-useast.openai.azure.com/",
-    resourceId: account("ai-useast"),
-    priority: 2,
-    weight: 100,
-  },
+  existingBackend("sweden", "swedencentral", 1, 70),
+  { ...existingBackend("france", "francecentral", 1, 30), endpoint: "https://ai-france.openai.azure.com" },
+  existingBackend("useast", "eastus2", 2, 100),
 ];
 
 const ARGS: ApimGatewayArgs = {

@@ -416,6 +416,7 @@ describe("stack config defaults", () => {
       samplingPercentage: 100,
       logBodyBytes: 0,
       retentionInDays: 30,
+      openAiDiagnosticSettings: true,
     });
   });
 });

@@ -1,4 +1,21 @@
-import { runMocked, type RecordedResource } from "../offline/mockRuntime";
+import { PLACEHOLDER_SUBSCRIPTION_ID, runMocked, type RecordedResource } from "../offline/mockRuntime";
+
+/** ARM id of an Azure OpenAI account this stack did not create (the "bring your own accounts" case). */
+export function existingAccountId(name: string): string {
+  return `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/${name}`;
+}
+
+/** A backend entry for an existing account `ai-<name>` in `location`. */
+export function existingBackend(name: string, location: string, priority?: number, weight?: number) {
+  return {
+    name,
+    location,
+    endpoint: `https://ai-${name}.openai.azure.com/`,
+    resourceId: existingAccountId(`ai-${name}`),
+    ...(priority === undefined ? {} : { priority }),
+    ...(weight === undefined ? {} : { weight }),
+  };
+}
 
 /**
  * Runs `program` under mocks expecting it to throw; returns the error and the names of whatever it

@@ -73,9 +73,20 @@ describe("the program with the dev stack", () => {
     }
   });
 
-  it("exports the gateway endpoint and the subscription key as a secret", () => {
+  it("exports the gateway endpoint, and the subscription key and App Insights connection string as secrets", () => {
     const [service] = ofType(run.resources, TYPES.service);
     expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net/openai`);
-    expect(run.secretOutputs).to.deep.equal(["subscriptionKey"]);
+    expect(run.secretOutputs).to.have.members(["subscriptionKey", "appInsightsConnectionString"]);
+  });
+
+  it("monitors by default: workspace, workspace-based App Insights, logger, diagnostic, N+1 diagnostic settings", () => {
+    expect(ofType(run.resources, TYPES.workspace)).to.have.length(1);
+    expect(input(ofType(run.resources, TYPES.appInsights)[0], "workspaceResourceId")).to.equal(
+      ofType(run.resources, TYPES.workspace)[0].id,
+    );
+    expect(ofType(run.resources, TYPES.logger)).to.have.length(1);
+    expect(ofType(run.resources, TYPES.diagnostic)).to.have.length(1);
+    expect(ofType(run.resources, TYPES.diagnosticSetting)).to.have.length(config.instances.length + 1);
+    expect(run.outputs.workspaceId).to.equal(ofType(run.resources, TYPES.workspace)[0].id);
   });
 });

@@ -339,8 +339,9 @@ export const monitoringSchema = strictObject(
         error: "the resource id of an existing Application Insights component (/subscriptions/…/components/<name>)",
       })
       .optional(),
+    openAiDiagnosticSettings: z.boolean({ error: "true or false" }).default(true),
   },
-  "an object { enabled?, samplingPercentage?, logBodyBytes?, retentionInDays?, workspaceResourceId?, appInsightsResourceId? }",
+  "an object { enabled?, samplingPercentage?, logBodyBytes?, retentionInDays?, workspaceResourceId?, appInsightsResourceId?, openAiDiagnosticSettings? }",
 );
 
 export const tokenLimitSchema = strictObject(

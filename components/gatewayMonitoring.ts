@@ -1,0 +1,222 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import { z } from "zod";
+import { monitoringSchema } from "./config";
+import { uniqueName } from "./naming";
+
+/*
+ * The gateway's telemetry: a Log Analytics workspace, a workspace-based Application Insights, the
+ * APIM logger and diagnostic that feed it, and Azure Monitor diagnostic settings from APIM and every
+ * OpenAI account to the workspace. Created by ApimGateway as its children.
+ */
+
+/** Monitoring of the gateway (on by default). */
+export interface GatewayMonitoringArgs {
+  /** false creates no monitoring resources; default true. */
+  enabled?: boolean;
+  /** Share of requests logged to Application Insights, 0-100; default 100. */
+  samplingPercentage?: number;
+  /** Request/response body bytes logged, 0-8192; default 0 (prompts may hold personal data). */
+  logBodyBytes?: number;
+  /** Log Analytics retention in days, 30-730; default 30. */
+  retentionInDays?: number;
+  /** Use this existing Log Analytics workspace instead of creating one. */
+  workspaceResourceId?: string;
+  /** Use this existing Application Insights component instead of creating one. */
+  appInsightsResourceId?: string;
+  /** Send every backend account's platform logs and metrics to the workspace; default true. */
+  openAiDiagnosticSettings?: boolean;
+}
+
+export type ParsedMonitoring = z.output<typeof monitoringSchema>;
+
+/** Custom metric namespace of the token metrics. */
+export const TOKEN_METRIC_NAMESPACE = "openai-apim";
+
+/** Headers worth having in the logs: which region answered and how much quota it had left. */
+export const LOGGED_RESPONSE_HEADERS = [
+  "x-ms-region",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-remaining-requests",
+  "Retry-After",
+  "retry-after-ms",
+  "x-gateway-remaining-tokens",
+  "apim-request-id",
+];
+export const LOGGED_REQUEST_HEADERS = ["Content-Type", "User-Agent", "x-ms-client-request-id"];
+
+/** The APIM diagnostic's settings, from the monitoring args. */
+export function diagnosticSettings(monitoring: ParsedMonitoring) {
+  const body = { bytes: monitoring.logBodyBytes };
+  return {
+    alwaysLog: "allErrors",
+    httpCorrelationProtocol: "W3C",
+    logClientIp: true,
+    // Without metrics: true, APIM drops the custom metrics the token policy emits.
+    metrics: true,
+    verbosity: "information",
+    operationNameFormat: "Name",
+    sampling: { samplingType: "fixed", percentage: monitoring.samplingPercentage },
+    frontend: {
+      // The subscription key may arrive as ?api-key=: never log it.
+      request: {
+        headers: LOGGED_REQUEST_HEADERS,
+        body,
+        dataMasking: { queryParams: [{ value: "api-key", mode: "Hide" }] },
+      },
+      response: { headers: LOGGED_RESPONSE_HEADERS, body },
+    },
+    backend: {
+      request: { headers: ["Content-Type"], body },
+      response: { headers: LOGGED_RESPONSE_HEADERS, body },
+    },
+  };
+}
+
+/** `/subscriptions/s/resourceGroups/rg/providers/P/type/name` -> { resourceGroupName, name }. */
+export function parseResourceId(id: string): { resourceGroupName: string; name: string } {
+  const match = /\/resourceGroups\/([^/]+)\/providers\/.+\/([^/]+)$/i.exec(id);
+  if (!match) {
+    throw new Error(`not an ARM resource id: ${id}`);
+  }
+  return { resourceGroupName: match[1], name: match[2] };
+}
+
+export interface MonitoringContext {
+  /** Component name of the gateway (children are named from it). */
+  name: string;
+  parent: pulumi.Resource;
+  resourceGroupName: pulumi.Input<string>;
+  location?: pulumi.Input<string>;
+  tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  suffix: pulumi.Output<string>;
+  service: apimanagement.ApiManagementService;
+  /** Accounts whose platform logs and metrics go to the workspace, by backend name. */
+  accounts: { name: string; resourceId: pulumi.Input<string> }[];
+}
+
+export interface GatewayMonitoring {
+  workspaceId: pulumi.Output<string>;
+  appInsightsName: pulumi.Output<string>;
+  appInsightsConnectionString: pulumi.Output<string>;
+  logger: apimanagement.Logger;
+  diagnostic: apimanagement.Diagnostic;
+  diagnosticSettings: monitor.DiagnosticSetting[];
+}
+
+/** Creates the monitoring resources as children of the gateway. */
+export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: ParsedMonitoring): GatewayMonitoring {
+  const { name, parent } = ctx;
+  const service = { resourceGroupName: ctx.resourceGroupName, serviceName: ctx.service.name };
+
+  let workspaceId: pulumi.Output<string>;
+  if (monitoring.workspaceResourceId) {
+    workspaceId = pulumi.output(monitoring.workspaceResourceId);
+  } else {
+    const workspace = new operationalinsights.Workspace(
+      `${name}-logs`,
+      {
+        resourceGroupName: ctx.resourceGroupName,
+        workspaceName: ctx.suffix.apply((s) => uniqueName(name, "logs", s, 63)),
+        location: ctx.location,
+        sku: { name: "PerGB2018" },
+        retentionInDays: monitoring.retentionInDays,
+        tags: ctx.tags,
+      },
+      { parent },
+    );
+    workspaceId = workspace.id;
+  }
+
+  let appInsightsId: pulumi.Output<string>;
+  let appInsightsName: pulumi.Output<string>;
+  let connectionString: pulumi.Output<string>;
+  if (monitoring.appInsightsResourceId) {
+    const existing = parseResourceId(monitoring.appInsightsResourceId);
+    const component = applicationinsights.getComponentOutput(
+      { resourceGroupName: existing.resourceGroupName, resourceName: existing.name },
+      { parent },
+    );
+    appInsightsId = pulumi.output(monitoring.appInsightsResourceId);
+    appInsightsName = component.name;
+    connectionString = component.connectionString;
+  } else {
+    const component = new applicationinsights.Component(
+      `${name}-insights`,
+      {
+        resourceGroupName: ctx.resourceGroupName,
+        resourceName: ctx.suffix.apply((s) => uniqueName(name, "insights", s, 255)),
+        location: ctx.location,
+        kind: "web",
+        applicationType: "web",
+        workspaceResourceId: workspaceId,
+        ingestionMode: "LogAnalytics",
+        tags: ctx.tags,
+      },
+      { parent, additionalSecretOutputs: ["connectionString", "instrumentationKey"] },
+    );
+    appInsightsId = component.id;
+    appInsightsName = component.name;
+    connectionString = component.connectionString;
+  }
+  connectionString = pulumi.secret(connectionString);
+
+  const logger = new apimanagement.Logger(
+    `${name}-logger`,
+    {
+      ...service,
+      loggerId: "appinsights",
+      loggerType: "applicationInsights",
+      description: "Application Insights for the OpenAI gateway",
+      resourceId: appInsightsId,
+      isBuffered: true,
+      credentials: { connectionString },
+    },
+    { parent, additionalSecretOutputs: ["credentials"] },
+  );
+
+  const diagnostic = new apimanagement.Diagnostic(
+    `${name}-diagnostic`,
+    { ...service, diagnosticId: "applicationinsights", loggerId: logger.id, ...diagnosticSettings(monitoring) },
+    { parent },
+  );
+
+  const allLogsAndMetrics = {
+    workspaceId,
+    logs: [{ categoryGroup: "allLogs", enabled: true }],
+    metrics: [{ category: "AllMetrics", enabled: true }],
+  };
+  const settings = [
+    new monitor.DiagnosticSetting(
+      `${name}-diag-apim`,
+      {
+        name: "to-log-analytics",
+        resourceUri: ctx.service.id,
+        // Resource-specific tables (ApiManagementGatewayLogs) instead of the shared AzureDiagnostics.
+        logAnalyticsDestinationType: "Dedicated",
+        ...allLogsAndMetrics,
+      },
+      { parent },
+    ),
+    ...(monitoring.openAiDiagnosticSettings ? ctx.accounts : []).map(
+      (account) =>
+        new monitor.DiagnosticSetting(
+          `${name}-diag-${account.name}`,
+          { name: "to-log-analytics", resourceUri: account.resourceId, ...allLogsAndMetrics },
+          { parent },
+        ),
+    ),
+  ];
+
+  return {
+    workspaceId,
+    appInsightsName,
+    appInsightsConnectionString: connectionString,
+    logger,
+    diagnostic,
+    diagnosticSettings: settings,
+  };
+}
