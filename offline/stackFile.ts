@@ -2,6 +2,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 
+/** A stack file that is missing or unreadable: a user mistake, reported without a stack trace. */
+export class StackFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
 /** A stack's config as the Pulumi engine hands it to the program: `namespace:key` -> string. */
 export interface StackFileConfig {
   config: Record<string, string>;
@@ -33,9 +41,21 @@ export function toEngineConfig(config: Record<string, unknown>, project = "opena
 export function readStackFile(stack: string, projectDir = path.resolve(__dirname, "..")): StackFileConfig {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
-    throw new Error(`No stack file ${file}: create it with \`pulumi stack init ${stack}\` or copy Pulumi.dev.yaml`);
+    throw new StackFileError(
+      `No stack file ${file}: create it with \`pulumi stack init ${stack}\` or copy Pulumi.dev.yaml`,
+    );
   }
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  return readStackFileAt(file);
+}
+
+/** Reads a stack file at any path (e.g. `Pulumi.prod.yaml.example`). */
+export function readStackFileAt(file: string): StackFileConfig {
+  let doc: { config?: Record<string, unknown> };
+  try {
+    doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  } catch (err) {
+    throw new StackFileError(`Cannot read stack file ${file}: ${(err as Error).message}`);
+  }
   return toEngineConfig(doc.config ?? {});
 }
 

@@ -1,5 +1,6 @@
 // Runs the mocha suite with TypeScript support and ends with the one line CI reads:
-// "N passed, N failed". Arguments: test files or folders (default: test/), --grep <pattern>.
+// "N passed, N failed". Arguments: test files or folders (default: test/), --grep <pattern>,
+// --update-snapshots (rewrite the plan snapshots in test/snapshots/).
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
@@ -23,6 +24,9 @@ const targets = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--grep" || args[i] === "-g") {
     grep = args[++i];
+  } else if (args[i] === "--update-snapshots") {
+    // Read by the plan snapshot test: rewrite test/snapshots/ instead of comparing against it.
+    process.env.UPDATE_SNAPSHOTS = "1";
   } else {
     targets.push(args[i]);
   }
