@@ -5,9 +5,13 @@ import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import Mocha from "mocha";
+import { register } from "tsx/esm/api";
 
+// TypeScript for require() (the tests are CommonJS) and for import() (ESM-only packages, some of
+// which import JSON without an import attribute, which tsx's loader accepts).
 const require = createRequire(import.meta.url);
 require("tsx/cjs");
+register();
 
 function collect(target) {
   if (statSync(target).isDirectory()) {

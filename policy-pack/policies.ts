@@ -1,0 +1,197 @@
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+
+/*
+ * Guard rails for stacks built from openai-apim. Checked on the inputs `pulumi preview` would send:
+ * during a preview some values are unknown (undefined here), so each rule only judges what it can see.
+ * Resource types are compared by token so the pack needs no azure-native dependency.
+ */
+
+const ACCOUNT = "azure-native:cognitiveservices:Account";
+const APIM = "azure-native:apimanagement:ApiManagementService";
+const BACKEND = "azure-native:apimanagement:Backend";
+const API = "azure-native:apimanagement:Api";
+
+/** APIM's limit on backend pool members. */
+export const MAX_POOL_MEMBERS = 30;
+
+/** A stack name such as `prod`, `production`, `prd`, `eu-prod` or `prod-west`. */
+export const PRODUCTION_STACK = /(^|[-_.])(prod|production|prd)([-_.]|$)/i;
+
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` -> `<stack>`. */
+export function stackOf(urn: string): string {
+  return urn.split("::")[0].replace(/^urn:pulumi:/, "");
+}
+
+type Props = Record<string, unknown>;
+const prop = (props: Props, ...path: string[]): unknown =>
+  path.reduce<unknown>((value, key) => (value as Props | undefined)?.[key], props);
+
+interface PoolService {
+  id?: string;
+  priority?: number;
+  weight?: number;
+}
+const poolServices = (props: Props): PoolService[] =>
+  (prop(props, "pool", "services") as PoolService[] | undefined) ?? [];
+
+export const openAiLocalAuthDisabled: ResourceValidationPolicy = {
+  name: "openai-local-auth-disabled",
+  description: "Azure OpenAI accounts accept Entra ID tokens only: properties.disableLocalAuth must be true.",
+  enforcementLevel: "mandatory",
+  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+    if (
+      args.type === ACCOUNT &&
+      args.props.kind === "OpenAI" &&
+      prop(args.props, "properties", "disableLocalAuth") !== true
+    ) {
+      report(
+        `OpenAI account ${args.name} allows API-key authentication; set disableLocalAuth: true (the gateway uses its managed identity).`,
+      );
+    }
+  },
+};
+
+export const apimNotConsumption: ResourceValidationPolicy = {
+  name: "apim-not-consumption",
+  description: "API Management is not on the Consumption tier, which has no backend circuit breaker.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type === APIM && prop(args.props, "sku", "name") === "Consumption") {
+      report(`API Management ${args.name} uses the Consumption tier, which supports no backend circuit breaker.`);
+    }
+  },
+};
+
+export const poolMembersHaveCircuitBreaker: StackValidationPolicy = {
+  name: "pool-members-have-circuit-breaker",
+  description:
+    "Every Single backend in a pool has exactly one circuit-breaker rule, so a failing instance leaves the pool.",
+  enforcementLevel: "mandatory",
+  validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+    const backends = args.resources.filter((r) => r.type === BACKEND);
+    for (const pool of backends.filter((b) => b.props.type === "Pool")) {
+      // The pool names its members by ARM id, which a preview does not know yet; the dependencies of
+      // its `pool` property are the member resources either way.
+      const members: PolicyResource[] = (pool.propertyDependencies?.pool ?? []).filter((d) => d.type === BACKEND);
+      for (const member of members) {
+        const rules = prop(member.props, "circuitBreaker", "rules") as unknown[] | undefined;
+        if (member.props.type !== "Single") {
+          report(
+            `Pool ${pool.name} contains ${member.name}, which is not a Single backend (pools cannot nest).`,
+            pool.urn,
+          );
+        } else if (!rules || rules.length !== 1) {
+          report(
+            `Backend ${member.name} in pool ${pool.name} has ${rules?.length ?? 0} circuit-breaker rules; it needs exactly one.`,
+            member.urn,
+          );
+        }
+      }
+    }
+  },
+};
+
+export const poolWithinLimits: ResourceValidationPolicy = {
+  name: "pool-within-limits",
+  description: `A backend pool has at most ${MAX_POOL_MEMBERS} members, each with priority and weight within 0..100.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== BACKEND || args.props.type !== "Pool") {
+      return;
+    }
+    const services = poolServices(args.props);
+    if (services.length > MAX_POOL_MEMBERS) {
+      report(`Pool ${args.name} has ${services.length} members; APIM allows at most ${MAX_POOL_MEMBERS}.`);
+    }
+    services.forEach((service, i) => {
+      for (const field of ["priority", "weight"] as const) {
+        const value = service[field];
+        if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 100)) {
+          report(`Pool ${args.name} member ${i} has ${field} ${value}; allowed: an integer from 0 to 100.`);
+        }
+      }
+    });
+  },
+};
+
+export const apiHttpsWithSubscription: ResourceValidationPolicy = {
+  name: "api-https-with-subscription",
+  description: "APIs accept HTTPS only and require a subscription key.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== API) {
+      return;
+    }
+    const protocols = args.props.protocols as string[] | undefined;
+    if (!protocols || protocols.length === 0 || protocols.some((p) => p.toLowerCase() !== "https")) {
+      report(`API ${args.name} accepts ${protocols?.join(", ") || "the default protocols"}; allowed: https only.`);
+    }
+    if (args.props.subscriptionRequired !== true) {
+      report(`API ${args.name} does not require a subscription key; set subscriptionRequired: true.`);
+    }
+  },
+};
+
+export const noDeveloperTierInProduction: ResourceValidationPolicy = {
+  name: "no-developer-tier-in-production",
+  description: "A stack whose name looks like production does not run API Management on the Developer tier (no SLA).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const stack = stackOf(args.urn);
+    if (args.type === APIM && prop(args.props, "sku", "name") === "Developer" && PRODUCTION_STACK.test(stack)) {
+      report(
+        `Stack ${stack} looks like production but API Management ${args.name} is on the Developer tier, which has no SLA.`,
+      );
+    }
+  },
+};
+
+export const atLeastTwoRegions: StackValidationPolicy = {
+  name: "at-least-two-regions",
+  description: "OpenAI accounts span at least two regions, so one regional outage does not take the gateway down.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const accounts = args.resources.filter((r) => r.type === ACCOUNT && r.props.kind === "OpenAI");
+    const regions = new Set(accounts.map((a) => a.props.location as string | undefined).filter((l) => l !== undefined));
+    if (accounts.length > 0 && regions.size < 2) {
+      report(
+        `All ${accounts.length} OpenAI accounts are in ${[...regions].join(", ") || "one region"}; add a second region.`,
+      );
+    }
+  },
+};
+
+export const poolHasSpillover: ResourceValidationPolicy = {
+  name: "pool-has-spillover",
+  description:
+    "Pool members use more than one priority, so a lower tier takes over when the preferred one is throttled.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== BACKEND || args.props.type !== "Pool") {
+      return;
+    }
+    const priorities = new Set(poolServices(args.props).map((s) => s.priority ?? 1));
+    if (poolServices(args.props).length > 1 && priorities.size === 1) {
+      report(`All members of pool ${args.name} share priority ${[...priorities][0]}: there is no spill-over tier.`);
+    }
+  },
+};
+
+/** Every rule of the pack, mandatory ones first. */
+export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+  openAiLocalAuthDisabled,
+  apimNotConsumption,
+  poolMembersHaveCircuitBreaker,
+  poolWithinLimits,
+  apiHttpsWithSubscription,
+  noDeveloperTierInProduction,
+  atLeastTwoRegions,
+  poolHasSpillover,
+];

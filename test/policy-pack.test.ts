@@ -1,0 +1,216 @@
+import * as path from "node:path";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { expect } from "chai";
+import { OpenAiScaleSet } from "../components/openAiScaleSet";
+import { runMocked, runProgram, type RecordedResource } from "../offline/mockRuntime";
+import { readStackFile, readStackFileAt } from "../offline/stackFile";
+import * as pack from "../policy-pack/policies";
+
+/*
+ * Each policy against the inputs the program registers under mocks (what `pulumi preview` would
+ * show the pack): a stack that passes, and a stack or change that trips it.
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+/** The registrations as the policy engine presents them: props are the inputs, dependencies resolved. */
+function policyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
+  const byUrn = new Map<string, PolicyResource>();
+  const resources = recorded.map((r) => {
+    const resource: PolicyResource = {
+      type: r.type,
+      props: structuredClone(r.inputs),
+      urn: r.urn,
+      name: r.name,
+      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: {}, additionalSecretOutputs: [] },
+      dependencies: [],
+      propertyDependencies: {},
+    } as unknown as PolicyResource;
+    byUrn.set(r.urn, resource);
+    return resource;
+  });
+  recorded.forEach((r, i) => {
+    resources[i].dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => !!d);
+    resources[i].propertyDependencies = Object.fromEntries(
+      Object.entries(r.propertyDependencies).map(([key, urns]) => [
+        key,
+        urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d),
+      ]),
+    );
+  });
+  return resources;
+}
+
+/** Runs one policy over a set of resources; returns the violation messages. */
+async function violations(policy: AnyPolicy, resources: readonly PolicyResource[]): Promise<string[]> {
+  const found: string[] = [];
+  const report = (message: string) => found.push(message);
+  const unused = () => {
+    throw new Error("not used by this pack");
+  };
+  if ("validateStack" in policy) {
+    await policy.validateStack(
+      { resources: [...resources], stackTags: new Map(), getConfig: unused, notApplicable: unused } as never,
+      report,
+    );
+  } else {
+    const validators = [policy.validateResource ?? []].flat();
+    for (const r of resources) {
+      for (const validate of validators) {
+        await validate({ ...r, stackTags: new Map(), getConfig: unused, notApplicable: unused } as never, report);
+      }
+    }
+  }
+  return found;
+}
+
+async function stack(name: string, config: Record<string, string>): Promise<PolicyResource[]> {
+  return policyResources((await runProgram({ config, stack: name })).resources);
+}
+const withConfig = (base: Record<string, string>, key: string, value: unknown) => ({
+  ...base,
+  [`openai-apim:${key}`]: JSON.stringify(value),
+});
+const mutate = (resources: PolicyResource[], type: string, change: (props: Record<string, unknown>) => void) => {
+  const copy = resources.map((r) => ({ ...r, props: structuredClone(r.props) }));
+  change(copy.find((r) => r.type === type)!.props);
+  return copy;
+};
+
+describe("policy pack", function () {
+  this.timeout(60_000);
+  const dev = readStackFile("dev").config;
+  const prod = readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config;
+  let prodStack: PolicyResource[];
+  let devStack: PolicyResource[];
+  before(async () => {
+    prodStack = await stack("prod", prod);
+    devStack = await stack("dev", dev);
+  });
+
+  it("lists every rule, mandatory and advisory, without constructing the PolicyPack", () => {
+    expect(pack.policies.map((p) => [p.name, p.enforcementLevel])).to.deep.equal([
+      ["openai-local-auth-disabled", "mandatory"],
+      ["apim-not-consumption", "mandatory"],
+      ["pool-members-have-circuit-breaker", "mandatory"],
+      ["pool-within-limits", "mandatory"],
+      ["api-https-with-subscription", "mandatory"],
+      ["no-developer-tier-in-production", "mandatory"],
+      ["at-least-two-regions", "advisory"],
+      ["pool-has-spillover", "advisory"],
+    ]);
+  });
+
+  it("passes the production example on every rule", async () => {
+    for (const policy of pack.policies) {
+      expect(await violations(policy, prodStack), policy.name).to.deep.equal([]);
+    }
+  });
+
+  it("openai-local-auth-disabled: fails an account with key authentication", async () => {
+    expect(await violations(pack.openAiLocalAuthDisabled, devStack)).to.deep.equal([]);
+    const run = await runMocked({ config: {} }, () => {
+      new OpenAiScaleSet("keys", {
+        resourceGroupName: "rg",
+        instances: [{ location: "swedencentral" }],
+        deployments: [{ name: "chat", model: "gpt-4o-mini", version: "2024-07-18" }],
+        disableLocalAuth: false,
+      });
+      return {};
+    });
+    expect(await violations(pack.openAiLocalAuthDisabled, policyResources(run.resources))).to.deep.equal([
+      "OpenAI account keys-swedencentral allows API-key authentication; set disableLocalAuth: true (the gateway uses its managed identity).",
+    ]);
+  });
+
+  it("apim-not-consumption: fails a Consumption APIM", async () => {
+    expect(await violations(pack.apimNotConsumption, devStack)).to.deep.equal([]);
+    const consumption = mutate(
+      devStack,
+      "azure-native:apimanagement:ApiManagementService",
+      (p) => (p.sku = { name: "Consumption", capacity: 0 }),
+    );
+    expect(await violations(pack.apimNotConsumption, consumption)).to.have.length(1);
+  });
+
+  it("pool-members-have-circuit-breaker: fails when the stack disables the breaker", async () => {
+    expect(await violations(pack.poolMembersHaveCircuitBreaker, devStack)).to.deep.equal([]);
+    const noBreaker = await stack("dev", withConfig(dev, "circuitBreaker", { enabled: false }));
+    const found = await violations(pack.poolMembersHaveCircuitBreaker, noBreaker);
+    expect(found).to.deep.equal([
+      "Backend gateway-backend-swedencentral in pool gateway-pool has 0 circuit-breaker rules; it needs exactly one.",
+      "Backend gateway-backend-francecentral in pool gateway-pool has 0 circuit-breaker rules; it needs exactly one.",
+    ]);
+  });
+
+  it("pool-within-limits: fails more than 30 members or a weight above 100", async () => {
+    expect(await violations(pack.poolWithinLimits, devStack)).to.deep.equal([]);
+    const tooMany = devStack.map((r) =>
+      r.props.type === "Pool"
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              pool: { services: Array.from({ length: 31 }, (_, i) => ({ id: `b${i}`, priority: 1, weight: 1 })) },
+            },
+          }
+        : r,
+    );
+    expect(await violations(pack.poolWithinLimits, tooMany)).to.deep.equal([
+      "Pool gateway-pool has 31 members; APIM allows at most 30.",
+    ]);
+    const heavy = devStack.map((r) =>
+      r.props.type === "Pool"
+        ? { ...r, props: { ...r.props, pool: { services: [{ id: "a", priority: 1, weight: 150 }] } } }
+        : r,
+    );
+    expect(await violations(pack.poolWithinLimits, heavy)).to.deep.equal([
+      "Pool gateway-pool member 0 has weight 150; allowed: an integer from 0 to 100.",
+    ]);
+  });
+
+  it("api-https-with-subscription: fails plain HTTP or an open API", async () => {
+    expect(await violations(pack.apiHttpsWithSubscription, devStack)).to.deep.equal([]);
+    const open = mutate(devStack, "azure-native:apimanagement:Api", (p) => {
+      p.protocols = ["http", "https"];
+      p.subscriptionRequired = false;
+    });
+    expect(await violations(pack.apiHttpsWithSubscription, open)).to.have.length(2);
+  });
+
+  it("no-developer-tier-in-production: fails Developer APIM in a stack called prod, not in dev", async () => {
+    const developer = withConfig(prod, "apim", { sku: "Developer", publisherEmail: "a@b.co", publisherName: "x" });
+    expect(await violations(pack.noDeveloperTierInProduction, await stack("dev", developer))).to.deep.equal([]);
+    const found = await violations(pack.noDeveloperTierInProduction, await stack("prod", developer));
+    expect(found).to.deep.equal([
+      "Stack prod looks like production but API Management gateway-service is on the Developer tier, which has no SLA.",
+    ]);
+    expect(pack.PRODUCTION_STACK.test("eu-prod")).to.equal(true);
+    expect(pack.PRODUCTION_STACK.test("product-dev")).to.equal(false);
+  });
+
+  it("at-least-two-regions (advisory): fails when every account is in one region", async () => {
+    expect(await violations(pack.atLeastTwoRegions, devStack)).to.deep.equal([]);
+    const oneRegion = await stack(
+      "dev",
+      withConfig(dev, "instances", [
+        { location: "swedencentral", name: "sweden-a" },
+        { location: "swedencentral", name: "sweden-b" },
+      ]),
+    );
+    expect(await violations(pack.atLeastTwoRegions, oneRegion)).to.deep.equal([
+      "All 2 OpenAI accounts are in swedencentral; add a second region.",
+    ]);
+  });
+
+  it("pool-has-spillover (advisory): fails the dev stack, whose instances share one priority", async () => {
+    expect(await violations(pack.poolHasSpillover, devStack)).to.deep.equal([
+      "All members of pool gateway-pool share priority 1: there is no spill-over tier.",
+    ]);
+  });
+
+  it("reads the stack name from a URN", () => {
+    expect(pack.stackOf("urn:pulumi:prod::openai-apim::azure-native:apimanagement:Api::gateway-api")).to.equal("prod");
+  });
+});
