@@ -4,7 +4,12 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
-import { renderApiPolicy, resolveRetryPolicy, type RetryPolicy } from "../policies/apiPolicy";
+import {
+  fallbackRetryAfterSeconds,
+  renderApiPolicy,
+  resolveRetryPolicy,
+  type RetryPolicy,
+} from "../policies/apiPolicy";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE, type GatewayMonitoringArgs } from "./gatewayMonitoring";
 import {
   apiPathSchema,
@@ -452,7 +457,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     const policyXml = renderApiPolicy({
       poolBackendId: POOL_BACKEND_ID,
       retry,
-      retryAfterSeconds: Math.ceil(tripMs / 1000),
+      retryAfterSeconds: fallbackRetryAfterSeconds(tripMs),
       // Token metrics need the diagnostic's metrics switch, so they come with monitoring.
       tokenMetric: monitoring ? { namespace: TOKEN_METRIC_NAMESPACE } : undefined,
       tokenLimit: parsed.tokenLimit,

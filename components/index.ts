@@ -35,3 +35,4 @@ export * from "./config";
 export { deterministicGuid, dnsLabel, uniqueName } from "./naming";
 export * from "../policies/apiPolicy";
 export { inferenceSpec, operationsOf, prepareSpec, type OpenApiDocument } from "../openapi/spec";
+export * from "../simulator";

@@ -4,7 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { stringify } from "yaml";
-import { AZURE_REGIONS } from "../components/config";
+import { AZURE_REGIONS, parseEngineConfig } from "../components/config";
+import { simulate } from "../simulator";
+import { readStackFile } from "./stackFile";
 
 /*
  * `npm run bench`: times the offline plan (a fresh `npm run plan` process per run, as a user runs
@@ -87,6 +89,49 @@ export function benchPlans(): Measurement[] {
   return results;
 }
 
+interface SimulatorMeasurement {
+  label: string;
+  clientRequests: number;
+  backendCalls: number;
+  wallSeconds: number;
+  requestsPerSecond: number;
+}
+
+/** Simulator speed: simulated client requests per wall-clock second, median of RUNS, in this process. */
+export function benchSimulator(): SimulatorMeasurement[] {
+  const config = parseEngineConfig(readStackFile("dev").config);
+  const cases = [
+    { label: "1 h, 100 req/min, outage", perMinute: 100, units: 1 },
+    { label: "1 h, 1000 req/min, outage, 4 units", perMinute: 1000, units: 4 },
+  ];
+  return cases.map(({ label, perMinute, units }) => {
+    const scenario = {
+      durationSeconds: 3600,
+      gatewayUnits: units,
+      arrivals: { perMinute, pattern: "poisson" as const },
+      request: { deployment: "gpt-4o-mini", promptTokens: 300, maxTokens: 200, completionTokens: 100 },
+      faults: [{ backend: "swedencentral", fromSeconds: 600, toSeconds: 1200, status: 500 as const }],
+    };
+    simulate(config, scenario); // warm-up: JIT and module loading are not the model's speed
+    const walls: number[] = [];
+    let result = simulate(config, scenario);
+    for (let i = 0; i < RUNS; i++) {
+      const started = performance.now();
+      result = simulate(config, scenario);
+      walls.push((performance.now() - started) / 1000);
+    }
+    walls.sort((a, b) => a - b);
+    const wallSeconds = walls[Math.floor(walls.length / 2)];
+    return {
+      label,
+      clientRequests: result.clientRequests,
+      backendCalls: Object.values(result.callsPerBackend).reduce((a, b) => a + b, 0),
+      wallSeconds,
+      requestsPerSecond: result.clientRequests / wallSeconds,
+    };
+  });
+}
+
 function table(rows: Measurement[]): string {
   const header = ["case", "instances", "resources", "wall (s)", "peak RSS (MB)"];
   const cells = rows.map((r) => [
@@ -113,6 +158,14 @@ function main(): void {
   console.log("");
   console.log(`dev stack plan: ${dev.wallSeconds.toFixed(2)} s (target < 2.5 s on 2 cores)`);
   console.log(`N=30 / N=2 wall time: ${(n30.wallSeconds / n2.wallSeconds).toFixed(2)}x (target < 2x)`);
+
+  console.log("\nResilience simulator (dev stack, in process, median of the runs after a warm-up):\n");
+  for (const s of benchSimulator()) {
+    console.log(
+      `${s.label}: ${s.clientRequests} requests, ${s.backendCalls} backend calls in ${(s.wallSeconds * 1000).toFixed(0)} ms = ${Math.round(s.requestsPerSecond).toLocaleString("en-US")} simulated requests/s`,
+    );
+  }
+  console.log("target: the 1-hour, 100 requests/min scenario under 1 s");
 }
 
 if (require.main === module) {

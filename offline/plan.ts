@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "../components/config";
+import { parseEngineConfig } from "../components/config";
+import { reportUserErrors, runMain, usage } from "./cli";
 import { runProgram } from "./mockRuntime";
 import { architectureMarkdown, buildPlan, openApiArtifact, summarize, type PlanDocument } from "./planReport";
-import { readStackFile, readStackFileAt, StackFileError } from "./stackFile";
+import { readStackFile, readStackFileAt } from "./stackFile";
 import type { Topology } from "./topology";
 
 const USAGE = `Usage: npm run plan -- [--stack <name> | --stack-file <path>] [--out <dir>] [--json]
@@ -36,7 +37,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     secretKeys: stackConfig.secretKeys,
     stack: options.stack,
   });
-  return buildPlan(run.resources, options.stack);
+  // The program validated this config already; parsed again here for the resilience model.
+  return buildPlan(run.resources, options.stack, parseEngineConfig(stackConfig.config));
 }
 
 /** Writes the four artifacts; returns the folder. */
@@ -88,19 +90,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | string {
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseCliArgs(argv);
   if (typeof args === "string") {
-    const isHelp = args === USAGE;
-    (isHelp ? process.stdout : process.stderr).write(args);
-    return isHelp ? 0 : 2;
+    return usage(args, USAGE);
   }
-  let result: PlanResult;
-  try {
-    result = await runPlan(args);
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof StackFileError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
+  const result = await reportUserErrors(() => runPlan(args));
+  if (!result) {
+    return 1;
   }
   const dir = writeArtifacts(result, args.out ?? path.join("plan", args.stack));
   process.stdout.write(
@@ -123,16 +117,5 @@ if (require.main === module) {
     process.setSourceMapsEnabled(false);
     Error.stackTraceLimit = 0;
   }
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      if (!process.env.OPENAI_APIM_DEBUG) {
-        process.stderr.write("(run with OPENAI_APIM_DEBUG=1 for a full stack trace)\n");
-      }
-      process.exitCode = 1;
-    },
-  );
+  runMain(main);
 }

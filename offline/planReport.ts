@@ -1,5 +1,7 @@
 import type { DeploymentCapacity } from "../components/capacity";
+import type { StackConfig } from "../components/config";
 import type { RecordedResource } from "./mockRuntime";
+import { describeProbe, resilienceProbe, type ResilienceProbe } from "./resilienceProbe";
 import { planWarnings, plannedCapacity, topologyOf, type Topology } from "./topology";
 
 /** Everything the plan knows, as written to plan.json. */
@@ -10,6 +12,8 @@ export interface PlanDocument {
   resourceCounts: Record<string, number>;
   resources: { type: string; name: string; parent: string; dependsOn: string[]; inputs: Record<string, unknown> }[];
   capacity: DeploymentCapacity[];
+  /** The resilience model's answer to one standard outage (see offline/resilienceProbe.ts). */
+  resilience?: ResilienceProbe;
   warnings: string[];
 }
 
@@ -20,8 +24,17 @@ export const PLACEHOLDER_NOTE =
 
 const logicalName = (urn: string) => urn.split("::").pop() ?? urn;
 
-export function buildPlan(resources: readonly RecordedResource[], stack: string, project = "openai-apim") {
+/** Warnings whose risk the outage simulation quantifies. */
+const OUTAGE_WARNINGS = /^(Single region|Circuit breaker disabled|Retry count is 0|All \d+ instances share)/;
+
+export function buildPlan(
+  resources: readonly RecordedResource[],
+  stack: string,
+  config?: StackConfig,
+  project = "openai-apim",
+) {
   const topology = topologyOf(resources);
+  const resilience = config ? resilienceProbe(config) : undefined;
   const sorted = [...resources].sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
   const resourceCounts: Record<string, number> = {};
   for (const r of sorted) {
@@ -40,7 +53,12 @@ export function buildPlan(resources: readonly RecordedResource[], stack: string,
       inputs: r.inputs,
     })),
     capacity: plannedCapacity(topology),
-    warnings: planWarnings(topology, stack),
+    resilience,
+    warnings: planWarnings(topology, stack).map((warning) =>
+      resilience && !resilience.skipped && OUTAGE_WARNINGS.test(warning)
+        ? `${warning} Simulated: ${describeProbe(resilience)}.`
+        : warning,
+    ),
   };
   return { plan, topology };
 }
@@ -122,6 +140,10 @@ export function summarize(plan: PlanDocument, topology: Topology, artifactsDir?:
       `  ${c.deployment} (${c.model}): ${num(c.tokensPerMinute)} TPM, ${num(c.requestsPerMinute)} RPM; ` +
         `N-1 without ${c.largestInstance}: ${num(c.tokensPerMinuteNMinus1)} TPM, ${num(c.requestsPerMinuteNMinus1)} RPM`,
     );
+  }
+
+  if (plan.resilience) {
+    lines.push("", `Resilience (simulated; npm run simulate for more): ${describeProbe(plan.resilience)}`);
   }
 
   lines.push("", plan.warnings.length ? `Warnings (${plan.warnings.length}):` : "Warnings: none");

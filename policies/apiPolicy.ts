@@ -48,6 +48,14 @@ export function resolveRetryPolicy(settings: RetrySettings, poolSize: number): R
   };
 }
 
+/**
+ * Retry-After (seconds) the policy's on-error section gives a 429/503 that has none, such as the
+ * pool's own 503 when every breaker is open: the breaker's trip duration, rounded up.
+ */
+export function fallbackRetryAfterSeconds(tripDurationMs: number): number {
+  return Math.ceil(tripDurationMs / 1000);
+}
+
 /** The retry condition as an APIM policy expression (no characters that need XML escaping). */
 export function retryCondition(statusCodes: readonly number[]): string {
   const tests = statusCodes.map((code) => `context.Response.StatusCode == ${code}`).join(" || ");

@@ -81,3 +81,20 @@ export const TYPES = {
   resourceGroup: "azure-native:resources:ResourceGroup",
   randomString: "random:index/randomString:RandomString",
 } as const;
+
+/** Runs a command's `main` in-process and collects what it writes to stdout and stderr. */
+export async function captureOutput(
+  run: () => Promise<number>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const original = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
+  try {
+    return { code: await run(), stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = original.out;
+    process.stderr.write = original.err;
+  }
+}

@@ -9,6 +9,7 @@ import { main, parseCliArgs, runPlan } from "../offline/plan";
 import { PLACEHOLDER_NOTE } from "../offline/planReport";
 import { listStacks, readStackFile } from "../offline/stackFile";
 import { planWarnings, retryFromPolicy, type Topology } from "../offline/topology";
+import { captureOutput } from "./helpers";
 import { child, findAll, parseXml } from "./xml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -20,20 +21,7 @@ const PLANNED_STACKS: { stack: string; stackFile?: string }[] = [
   { stack: "prod-example", stackFile: path.join(ROOT, "Pulumi.prod.yaml.example") },
 ];
 
-async function captureMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const captureMain = (argv: string[]) => captureOutput(() => main(argv));
 
 describe("plan snapshots (what each stack would deploy)", () => {
   it("covers every Pulumi.<stack>.yaml in the repository", () => {
@@ -86,6 +74,21 @@ describe("npm run plan", () => {
       expect(result.stdout).to.contain(heading);
     }
     expect(result.stdout).to.match(/endpoint https:\/\/gateway-[a-z0-9]{6}\.azure-api\.net\/openai/);
+  });
+
+  it("cites the resilience model: losing the largest instance for five minutes", () => {
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    expect(plan.resilience).to.deep.include({
+      deployment: "gpt-4o-mini",
+      failedInstance: "swedencentral",
+      requestsPerMinute: 24,
+    });
+    // 60 % of 20K TPM is more than the remaining 10K TPM instance can serve: some clients fail.
+    expect(plan.resilience.outageSuccessRate).to.be.within(0.5, 0.99);
+    expect(result.stdout).to.contain("Resilience (simulated");
+    expect(plan.warnings.find((w: string) => w.startsWith("All 2 instances share priority 1"))).to.contain(
+      "Simulated: with swedencentral",
+    );
   });
 
   it("writes plan.json with every resource's type, name, parent and inputs", () => {

@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { ConfigError, strictObject, toProblems } from "../components/config";
+import { DEFAULT_PARAMETERS, type ModelParameters } from "./parameters";
+
+/*
+ * A scenario: the traffic and faults to run against a stack's gateway. Validated with the same
+ * error style as the stack config (`scenario.request.deployment: got ...; allowed: ...`).
+ */
+
+export const FAULT_STATUSES = [429, 500, 502, 503, 504] as const;
+
+const int = (min: number, max: number, allowed: string) =>
+  z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+const nonNegative = (allowed: string) => z.number({ error: allowed }).min(0, { error: allowed });
+
+const parametersSchema = strictObject(
+  {
+    gatewayOverheadMs: nonNegative("milliseconds ≥ 0").optional(),
+    breakerWindow: z.enum(["sliding", "fixed"], { error: "sliding or fixed" }).optional(),
+    breakerMinimumCalls: int(1, 1_000_000, "a whole number ≥ 1").optional(),
+    breakerClearsOnTrip: z.boolean({ error: "true or false" }).optional(),
+    retryAfterCapSeconds: nonNegative("seconds ≥ 0, or null for no cap").nullable().optional(),
+    retryAfterMode: z.enum(["replace", "max"], { error: "replace or max" }).optional(),
+    breakerUsesRetryAfterMs: z.boolean({ error: "true or false" }).optional(),
+    retryRepicksMember: z.boolean({ error: "true or false" }).optional(),
+    rpmWindowSeconds: int(1, 60, "whole seconds from 1 to 60").optional(),
+    tpmWindowSeconds: int(1, 3600, "whole seconds from 1 to 3600").optional(),
+    defaultRpmPerThousandTpm: nonNegative("a number ≥ 0").optional(),
+    ptuBucketMinutes: nonNegative("minutes ≥ 0").optional(),
+    defaultInputTpmPerPtu: nonNegative("tokens per minute ≥ 0, or null").nullable().optional(),
+    firstTokenMs: nonNegative("milliseconds ≥ 0").optional(),
+    perOutputTokenMs: nonNegative("milliseconds ≥ 0").optional(),
+    throttleLatencyMs: nonNegative("milliseconds ≥ 0").optional(),
+    faultLatencyMs: nonNegative("milliseconds ≥ 0").optional(),
+    backendTimeoutMs: int(1, 3_600_000, "whole milliseconds from 1 to 3600000").optional(),
+    breakerCountsTimeouts: z.boolean({ error: "true or false" }).optional(),
+    clientHonorsRetryAfter: z.boolean({ error: "true or false" }).optional(),
+    clientMaxRetryAfterSeconds: nonNegative("seconds ≥ 0").optional(),
+    clientBackoffMs: nonNegative("milliseconds ≥ 0").optional(),
+    clientMaxBackoffMs: nonNegative("milliseconds ≥ 0").optional(),
+    clientRetryStatuses: z
+      .array(int(100, 599, "HTTP status codes"), { error: "a list of HTTP status codes" })
+      .optional(),
+  },
+  "an object of model parameters (see simulator/parameters.ts)",
+);
+
+const faultSchema = strictObject(
+  {
+    backend: z.string({ error: "an instance's location or name" }).min(1, { error: "an instance's location or name" }),
+    fromSeconds: nonNegative("seconds from the start, ≥ 0"),
+    toSeconds: nonNegative("seconds from the start, after fromSeconds (omit: until the end)").optional(),
+    status: z.union([z.literal(FAULT_STATUSES), z.literal("timeout")], {
+      error: `one of ${FAULT_STATUSES.join(", ")} or "timeout"`,
+    }),
+    retryAfterSeconds: nonNegative("seconds ≥ 0").optional(),
+  },
+  "an object { backend, fromSeconds, toSeconds?, status, retryAfterSeconds? }",
+).superRefine((f, ctx) => {
+  if (f.toSeconds !== undefined && f.toSeconds <= f.fromSeconds) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["toSeconds"],
+      input: f.toSeconds,
+      message: `seconds after fromSeconds (${f.fromSeconds})`,
+    });
+  }
+});
+
+export const scenarioSchema = strictObject(
+  {
+    description: z.string({ error: "text" }).optional(),
+    stackFile: z
+      .string({ error: "a stack file path relative to the project, e.g. Pulumi.prod.yaml.example" })
+      .optional(),
+    durationSeconds: int(1, 7 * 86_400, "whole seconds from 1 to 604800"),
+    gatewayUnits: int(1, 100, "a whole number of APIM units from 1 to 100").default(1),
+    seed: int(0, 2 ** 31 - 1, "a whole number from 0 to 2147483647").default(1),
+    arrivals: strictObject(
+      {
+        perMinute: z
+          .number({ error: "requests per minute > 0" })
+          .positive({ error: "requests per minute > 0" })
+          .max(1_000_000, { error: "at most 1000000 requests per minute" }),
+        pattern: z.enum(["even", "burst", "poisson"], { error: "even, burst or poisson" }).default("even"),
+        burstSeconds: z
+          .number({ error: "seconds > 0 within each minute" })
+          .positive({ error: "seconds > 0 within each minute" })
+          .max(60, { error: "at most 60 seconds" })
+          .default(2),
+      },
+      "an object { perMinute, pattern?, burstSeconds? }",
+    ),
+    request: strictObject(
+      {
+        deployment: z.string({ error: "the name of a deployment in the stack config" }),
+        promptTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0"),
+        maxTokens: int(1, 10_000_000, "a whole number of tokens ≥ 1"),
+        completionTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0, at most maxTokens"),
+      },
+      "an object { deployment, promptTokens, maxTokens, completionTokens }",
+    ).superRefine((r, ctx) => {
+      if (r.completionTokens > r.maxTokens) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["completionTokens"],
+          input: r.completionTokens,
+          message: `a whole number of tokens at most maxTokens (${r.maxTokens})`,
+        });
+      }
+    }),
+    faults: z.array(faultSchema, { error: "a list of faults" }).default([]),
+    clientRetries: int(0, 20, "a whole number of client retries from 0 to 20").default(0),
+    trace: z.boolean({ error: "true or false" }).default(false),
+    parameters: parametersSchema.default({}),
+  },
+  "a scenario { durationSeconds, arrivals, request, faults?, gatewayUnits?, seed?, clientRetries?, trace?, parameters? }",
+);
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = Omit<z.output<typeof scenarioSchema>, "parameters"> & { parameters: ModelParameters };
+export type Fault = Scenario["faults"][number];
+
+/** Validates a scenario (already parsed from YAML or JSON) and fills in the model's default parameters. */
+export function parseScenario(input: unknown): Scenario {
+  const result = scenarioSchema.safeParse(input, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      "Invalid scenario",
+      toProblems(result.error.issues, (first) => (first ? `scenario.${first}` : "scenario")),
+    );
+  }
+  const overrides = Object.fromEntries(Object.entries(result.data.parameters).filter(([, v]) => v !== undefined));
+  return { ...result.data, parameters: { ...DEFAULT_PARAMETERS, ...overrides } as ModelParameters };
+}
