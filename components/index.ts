@@ -19,6 +19,8 @@ export {
   POOL_BACKEND_ID,
   PRODUCT_ID,
   SUBSCRIPTION_ID,
+} from "./apimGateway";
+export {
   backendUrl,
   circuitBreakerRule,
   type ApimBackendArgs,
@@ -28,7 +30,7 @@ export {
   type RetryArgs,
   type StatusCodeRangeArgs,
   type TokenLimitArgs,
-} from "./apimGateway";
+} from "./apimGatewayArgs";
 export { TOKEN_METRIC_NAMESPACE, diagnosticSettings, type GatewayMonitoringArgs } from "./gatewayMonitoring";
 export * from "./capacity";
 export * from "./config";

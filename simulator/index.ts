@@ -1,4 +1,5 @@
 export { DEFAULT_PARAMETERS, type BreakerWindow, type ModelParameters, type RetryAfterMode } from "./parameters";
+export type { FaultWindowResult, SimulationResult, Timeline, Trace } from "./report";
 export {
   FAULT_STATUSES,
   parseScenario,
@@ -7,13 +8,4 @@ export {
   type Scenario,
   type ScenarioInput,
 } from "./scenario";
-export {
-  arrivalTimes,
-  retryDelayMs,
-  simulate,
-  type FaultWindowResult,
-  type SimulatedStack,
-  type SimulationResult,
-  type Timeline,
-  type Trace,
-} from "./simulate";
+export { arrivalTimes, retryDelayMs, simulate, type SimulatedStack } from "./simulate";

@@ -1,0 +1,246 @@
+import { PTU_OUTPUT_TOKEN_WEIGHT } from "../components/capacity";
+import type { ResolvedInstance } from "../components/config";
+import type { RetryPolicy } from "../policies/apiPolicy";
+import type { Limiter } from "./limiters";
+import type { Fault, Scenario } from "./scenario";
+
+/*
+ * What a simulation reports: the client's view (success, statuses, latency), the backends' view
+ * (calls, trips), capacity used, and per-fault failover, computed from the recorded run.
+ */
+
+export interface FaultWindowResult {
+  backend: string;
+  status: number | "timeout";
+  fromSeconds: number;
+  toSeconds: number;
+  /** Client requests that arrived during the fault. */
+  requests: number;
+  successRate: number;
+  /** Client requests in the window that did not succeed. */
+  clientFailures: number;
+  /** From the fault's start until every gateway unit had the faulty backend's breaker open; null: never. */
+  failoverMs: number | null;
+  /** Failed calls to the faulty backend before that moment (or during the whole fault, without failover). */
+  backendFailuresBeforeFailover: number;
+}
+
+export interface Timeline {
+  /** One entry per second from 0. */
+  seconds: number;
+  /** New client requests per second. */
+  offered: number[];
+  /** Final client outcomes per second. */
+  successes: number[];
+  throttled: number[];
+  unavailable: number[];
+  otherErrors: number[];
+  /** Per backend: gateway units with that backend's breaker open, sampled at each second. */
+  breakersOpen: Record<string, number[]>;
+}
+
+/** Every backend call and breaker trip, when the scenario asks for `trace: true`. */
+export interface Trace {
+  /** A backend call: when the gateway made it, when the answer came, what it was. */
+  calls: { atMs: number; answeredAtMs: number; unit: number; backend: string; status: number }[];
+  trips: { backend: string; unit: number; atMs: number; untilMs: number }[];
+}
+
+export interface SimulationResult {
+  deployment: string;
+  durationSeconds: number;
+  gatewayUnits: number;
+  clientRequests: number;
+  /** Client requests that finally got a 2xx. */
+  successRate: number;
+  /** Final status returned to clients, by code. */
+  statusCounts: Record<string, number>;
+  /** Client-visible latency, arrival to final answer, over all requests. */
+  latencyMs: { p50: number; p95: number };
+  latencyMsSuccess: { p50: number; p95: number };
+  /** Tokens the deployments charged for successful requests, as a fraction of what they could serve. */
+  throughputFraction: number;
+  /** Backend calls per client request (retries included; the pool's own 503s are no backend call). */
+  callsPerRequest: number;
+  callsPerBackend: Record<string, number>;
+  /** Per fault, in scenario order: time until every gateway unit failed over (null: never). */
+  failoverMs: (number | null)[];
+  faultWindows: FaultWindowResult[];
+  breakerTrips: Record<string, number>;
+  /** When each backend was first called and first tripped (null: never). */
+  firstCallMs: Record<string, number | null>;
+  firstTripMs: Record<string, number | null>;
+  capacity: { tokensPerMinute: number; requestsPerMinute: number | null; offeredTokensPerMinute: number };
+  retryPolicy: RetryPolicy;
+  timeline: Timeline;
+  trace?: Trace;
+}
+
+/** A pool member with its deployment's limiter and the faults injected into it. */
+export interface Member {
+  name: string;
+  instance: ResolvedInstance;
+  limiter: Limiter;
+  provisioned: boolean;
+  tokensPerMinute: number;
+  requestsPerMinute: number | null;
+  faults: { fault: Fault; index: number; from: number; to: number }[];
+}
+
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** What the event loop recorded. */
+export interface Outcome {
+  scenario: Scenario;
+  members: Member[];
+  retry: RetryPolicy;
+  arrivals: number[];
+  finalStatus: number[];
+  finalAt: number[];
+  successCharge: number[];
+  callsPerMember: number[];
+  backendCalls: number;
+  trips: { member: number; unit: number; at: number; until: number }[];
+  faultFailures: { member: number; at: number }[];
+  lastAdmission: number;
+  unitCount: number;
+  firstCall: (number | null)[];
+  calls: Trace["calls"];
+}
+
+export function report(o: Outcome): SimulationResult {
+  const { scenario, members, arrivals, finalStatus, finalAt } = o;
+  const p = scenario.parameters;
+  const clients = arrivals.length;
+  const succeeded = (c: number) => finalStatus[c] >= 200 && finalStatus[c] < 300;
+  const successes = arrivals.filter((_, c) => succeeded(c)).length;
+
+  const statusCounts: Record<string, number> = {};
+  for (const status of [...finalStatus].sort((a, b) => a - b)) {
+    statusCounts[String(status)] = (statusCounts[String(status)] ?? 0) + 1;
+  }
+  const latencies = arrivals.map((t, c) => finalAt[c] - t);
+  const sortedAll = [...latencies].sort((a, b) => a - b);
+  const sortedOk = latencies.filter((_, c) => succeeded(c)).sort((a, b) => a - b);
+
+  // What the deployments could charge over the time admissions happened: whole token windows for
+  // Standard quota; for a PTU bucket its depth, its drain, and the one call it lets overshoot.
+  const runMs = Math.max(scenario.durationSeconds * 1000, o.lastAdmission + 1);
+  const estimatePtu = scenario.request.promptTokens + PTU_OUTPUT_TOKEN_WEIGHT * scenario.request.maxTokens;
+  const capacityOverRun = members.reduce((sum, m) => {
+    if (m.provisioned) {
+      return sum + m.tokensPerMinute * (runMs / 60_000 + p.ptuBucketMinutes) + estimatePtu;
+    }
+    const windows = Math.ceil(runMs / (p.tpmWindowSeconds * 1000));
+    return sum + windows * ((m.tokensPerMinute * p.tpmWindowSeconds) / 60);
+  }, 0);
+  const charged = o.successCharge.reduce((a, b) => a + b, 0);
+
+  const seconds = Math.ceil(Math.max(runMs, ...finalAt, 1) / 1000) + 1;
+  const series = () => new Array<number>(seconds).fill(0);
+  const timeline: Timeline = {
+    seconds,
+    offered: series(),
+    successes: series(),
+    throttled: series(),
+    unavailable: series(),
+    otherErrors: series(),
+    breakersOpen: Object.fromEntries(members.map((m) => [m.name, series()])),
+  };
+  arrivals.forEach((t, c) => {
+    timeline.offered[Math.floor(t / 1000)]++;
+    const s = Math.floor(finalAt[c] / 1000);
+    const status = finalStatus[c];
+    if (succeeded(c)) timeline.successes[s]++;
+    else if (status === 429) timeline.throttled[s]++;
+    else if (status === 503) timeline.unavailable[s]++;
+    else timeline.otherErrors[s]++;
+  });
+  for (const trip of o.trips) {
+    const series = timeline.breakersOpen[members[trip.member].name];
+    for (let s = Math.ceil(trip.at / 1000); s < seconds && s * 1000 < trip.until; s++) series[s]++;
+  }
+
+  const faultWindows = scenario.faults.map((fault, index): FaultWindowResult => {
+    const from = Math.round(fault.fromSeconds * 1000);
+    const to = fault.toSeconds === undefined ? scenario.durationSeconds * 1000 : Math.round(fault.toSeconds * 1000);
+    const faulty = members.map((m, i) => (m.faults.some((f) => f.index === index) ? i : -1)).filter((i) => i >= 0);
+    let failover: number | null = 0;
+    for (let unit = 0; unit < o.unitCount && failover !== null; unit++) {
+      for (const m of faulty) {
+        const trip = o.trips.find((x) => x.unit === unit && x.member === m && x.at >= from && x.at < to);
+        if (!trip) {
+          failover = null;
+          break;
+        }
+        failover = Math.max(failover, trip.at - from);
+      }
+    }
+    const cutoff = failover === null ? to : from + failover;
+    const inWindow = arrivals.map((_, c) => c).filter((c) => arrivals[c] >= from && arrivals[c] < to);
+    const ok = inWindow.filter(succeeded).length;
+    return {
+      backend: fault.backend,
+      status: fault.status,
+      fromSeconds: fault.fromSeconds,
+      toSeconds: to / 1000,
+      requests: inWindow.length,
+      successRate: inWindow.length ? round4(ok / inWindow.length) : 1,
+      clientFailures: inWindow.length - ok,
+      failoverMs: failover,
+      backendFailuresBeforeFailover: o.faultFailures.filter(
+        (f) => faulty.includes(f.member) && f.at >= from && f.at <= cutoff,
+      ).length,
+    };
+  });
+
+  const tpmTotal = members.reduce((a, m) => a + m.tokensPerMinute, 0);
+  const rpms = members.map((m) => m.requestsPerMinute);
+  return {
+    deployment: scenario.request.deployment,
+    durationSeconds: scenario.durationSeconds,
+    gatewayUnits: scenario.gatewayUnits,
+    clientRequests: clients,
+    successRate: clients ? round4(successes / clients) : 1,
+    statusCounts,
+    latencyMs: { p50: percentile(sortedAll, 50), p95: percentile(sortedAll, 95) },
+    latencyMsSuccess: { p50: percentile(sortedOk, 50), p95: percentile(sortedOk, 95) },
+    throughputFraction: capacityOverRun > 0 ? round4(charged / capacityOverRun) : 0,
+    callsPerRequest: clients ? round4(o.backendCalls / clients) : 0,
+    callsPerBackend: Object.fromEntries(members.map((m, i) => [m.name, o.callsPerMember[i]])),
+    failoverMs: faultWindows.map((w) => w.failoverMs),
+    faultWindows,
+    breakerTrips: Object.fromEntries(members.map((m, i) => [m.name, o.trips.filter((x) => x.member === i).length])),
+    firstCallMs: Object.fromEntries(members.map((m, i) => [m.name, o.firstCall[i]])),
+    firstTripMs: Object.fromEntries(members.map((m, i) => [m.name, o.trips.find((x) => x.member === i)?.at ?? null])),
+    capacity: {
+      tokensPerMinute: tpmTotal,
+      requestsPerMinute: rpms.some((r) => r === null)
+        ? null
+        : Math.floor(rpms.reduce<number>((a, r) => a + (r ?? 0), 0)),
+      offeredTokensPerMinute: Math.round(
+        scenario.arrivals.perMinute * (scenario.request.promptTokens + scenario.request.maxTokens),
+      ),
+    },
+    retryPolicy: o.retry,
+    timeline,
+    ...(scenario.trace
+      ? {
+          trace: {
+            calls: o.calls,
+            trips: o.trips.map((x) => ({
+              backend: members[x.member].name,
+              unit: x.unit,
+              atMs: x.at,
+              untilMs: x.until,
+            })),
+          },
+        }
+      : {}),
+  };
+}
