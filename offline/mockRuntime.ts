@@ -320,15 +320,16 @@ export async function runMocked(
   const stack = options.stack ?? "dev";
   const recorded: RecordedResource[] = [];
   const invokes: string[] = [];
-  const pending = new Map<string, RecordedResource>();
+  // The registration in flight: MockMonitor calls newResource synchronously from registerResource.
+  let registering: RecordedResource | undefined;
 
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const result = mockNewResource(args);
-        const record = pending.get(`${args.type}::${args.name}`);
-        if (record) {
+        const record = registering;
+        if (record && record.type === args.type && record.name === args.name) {
           record.inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
           record.state = result.state;
           record.id = result.id;
@@ -370,16 +371,20 @@ export async function runMocked(
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       secretInputs: secretPaths(req.getObject().toJavaScript()),
     };
-    pending.set(`${record.type}::${record.name}`, record);
     recorded.push(record);
     if (record.type !== "pulumi:pulumi:Stack") {
       options.onRegister?.(record);
     }
-    return register(req, (err, res) => {
-      const response = res as { getUrn?: () => string } | undefined;
-      record.urn = response?.getUrn?.() ?? "";
-      callback(err, res);
-    });
+    registering = record;
+    try {
+      return register(req, (err, res) => {
+        const response = res as { getUrn?: () => string } | undefined;
+        record.urn = response?.getUrn?.() ?? "";
+        callback(err, res);
+      });
+    } finally {
+      registering = undefined;
+    }
   };
 
   let exported: Record<string, unknown>;
