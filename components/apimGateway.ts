@@ -10,7 +10,7 @@ import {
   type RetryPolicy,
 } from "../policies/apiPolicy";
 import { argsSchema, backendUrl, circuitBreakerRule, type ApimGatewayArgs } from "./apimGatewayArgs";
-import { parseArgs, parseIsoDuration } from "./config";
+import { parseArgs } from "./config";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
 
 export type {
@@ -236,11 +236,10 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.appInsightsConnectionString = pulumi.secret(pulumi.output(monitoring?.appInsightsConnectionString));
 
     const retry = resolveRetryPolicy(parsed.retry, parsed.backends.length);
-    const tripMs = parseIsoDuration(parsed.circuitBreaker.tripDuration) ?? 60_000;
     const policyXml = renderApiPolicy({
       poolBackendId: POOL_BACKEND_ID,
       retry,
-      retryAfterSeconds: fallbackRetryAfterSeconds(tripMs),
+      retryAfterSeconds: fallbackRetryAfterSeconds(parsed.circuitBreaker.tripDuration),
       // Token metrics need the diagnostic's metrics switch, so they come with monitoring.
       tokenMetric: monitoring ? { namespace: TOKEN_METRIC_NAMESPACE } : undefined,
       tokenLimit: parsed.tokenLimit,

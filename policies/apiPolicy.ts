@@ -1,3 +1,4 @@
+import { parseIsoDuration } from "../components/config/duration";
 import { assertWellFormed, escapeXml, loadTemplate, render } from "./template";
 
 /** Audience of the Entra ID token APIM's managed identity presents to Azure OpenAI. */
@@ -50,10 +51,11 @@ export function resolveRetryPolicy(settings: RetrySettings, poolSize: number): R
 
 /**
  * Retry-After (seconds) the policy's on-error section gives a 429/503 that has none, such as the
- * pool's own 503 when every breaker is open: the breaker's trip duration, rounded up.
+ * pool's own 503 when every breaker is open: the breaker's trip duration (ISO-8601, default one
+ * minute), rounded up to whole seconds.
  */
-export function fallbackRetryAfterSeconds(tripDurationMs: number): number {
-  return Math.ceil(tripDurationMs / 1000);
+export function fallbackRetryAfterSeconds(tripDuration: string): number {
+  return Math.ceil((parseIsoDuration(tripDuration) ?? 60_000) / 1000);
 }
 
 /** The retry condition as an APIM policy expression (no characters that need XML escaping). */

@@ -172,8 +172,7 @@ export function simulate(stack: SimulatedStack, scenarioInput: ScenarioInput | S
   // The retry the rendered API policy performs, from the same function the gateway uses.
   const retry = resolveRetryPolicy(stack.retry, members.length);
   // What the policy's on-error answers the pool's own 503 with.
-  const poolRetryAfterMs =
-    fallbackRetryAfterSeconds(parseIsoDuration(stack.circuitBreaker.tripDuration) ?? 60_000) * 1000;
+  const poolRetryAfterMs = fallbackRetryAfterSeconds(stack.circuitBreaker.tripDuration) * 1000;
   const { promptTokens, maxTokens, completionTokens } = scenario.request;
   const random = seededRandom(scenario.seed ^ 0x5eed);
 
