@@ -35,6 +35,11 @@ export interface RecordedResource {
   secretInputs: string[];
 }
 
+/** Registrations of one resource type, in registration order. */
+export function ofType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
 export interface ProgramRun {
   resources: RecordedResource[];
   /** The program's exports with every output resolved (secrets unwrapped, see `secretOutputs`). */

@@ -1,7 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { capacityByDeployment, isProvisioned, type DeploymentCapacity } from "../components/capacity";
 import type { DeploymentSku } from "../components/config";
-import type { RecordedResource } from "./mockRuntime";
+import { ofType, type RecordedResource } from "./mockRuntime";
 
 /*
  * What a set of recorded registrations describes, read back from the resources themselves (not from
@@ -67,7 +67,6 @@ export interface Topology {
 
 const get = (r: RecordedResource, ...path: string[]): unknown =>
   path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
-const ofType = (resources: readonly RecordedResource[], type: string) => resources.filter((r) => r.type === type);
 
 /** Reads retry settings back out of a rendered API policy. */
 export function retryFromPolicy(xml: string): PlannedRetry {

@@ -34,10 +34,7 @@ export async function attempt(program: () => void): Promise<{ error: unknown; re
   return { error: undefined, registered };
 }
 
-/** Registrations of one resource type, in registration order. */
-export function ofType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
-  return resources.filter((r) => r.type === type);
-}
+export { ofType } from "../offline/mockRuntime";
 
 /** The one registration with this logical name (fails loudly if there is none or several). */
 export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
