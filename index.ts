@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
+import { capacityByDeployment } from "./common/capacity";
 import { ApimGateway } from "./components/apimGateway";
-import { capacityByDeployment } from "./components/capacity";
-import { readStackConfig } from "./components/config";
 import { OpenAiScaleSet } from "./components/openAiScaleSet";
+import { readStackConfig } from "./program/stackConfig";
 
 // Validate everything before the first resource is registered: a typo fails here, not mid-deploy.
 const config = readStackConfig();

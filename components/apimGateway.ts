@@ -2,30 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as random from "@pulumi/random";
+import { CLASSIC_TIERS, OPENAI_USER_ROLE_ID } from "../common/apim";
+import { APIM_NAME_MAX_LENGTH, deterministicGuid, dnsLabel, uniqueName } from "../common/naming";
+import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
+import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "../policies/apiPolicy";
 import {
-  fallbackRetryAfterSeconds,
-  renderApiPolicy,
+  backendUrl,
+  circuitBreakerRule,
+  gatewayArgsSchema,
   resolveRetryPolicy,
-  type RetryPolicy,
-} from "../policies/apiPolicy";
-import { argsSchema, backendUrl, circuitBreakerRule, type ApimGatewayArgs } from "./apimGatewayArgs";
-import { parseArgs } from "./config";
-import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
-
-export type {
-  ApimBackendArgs,
-  ApimGatewayArgs,
-  ApimSkuArgs,
-  CircuitBreakerArgs,
-  RetryArgs,
-  StatusCodeRangeArgs,
-  TokenLimitArgs,
+  type ApimGatewayArgs,
 } from "./apimGatewayArgs";
-import { APIM_NAME_MAX_LENGTH, deterministicGuid, dnsLabel, uniqueName } from "./naming";
-
-/** Built-in role "Cognitive Services OpenAI User": call inference APIs, nothing else. */
-export const OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "3h", update: "3h", delete: "3h" };
@@ -41,7 +30,6 @@ const CLASSIC_TLS_HARDENING: Record<string, string> = Object.fromEntries(
     "Backend.Protocols.Ssl30",
   ].map((setting) => [`Microsoft.WindowsAzure.ApiManagement.Gateway.Security.${setting}`, "False"]),
 );
-const CLASSIC_TIERS = ["Developer", "Basic", "Standard", "Premium"];
 
 /** APIM entity ids inside the gateway's own service. */
 export const POOL_BACKEND_ID = "openai-pool";
@@ -92,7 +80,7 @@ export class ApimGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApimGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super() registers the component: bad args must not register anything.
-    const parsed = parseArgs("ApimGateway", name, argsSchema(args.additionalRegions ?? []), args);
+    const parsed = parseArgs("ApimGateway", name, gatewayArgsSchema(args), args);
     super("openai-apim:index:ApimGateway", name, {}, opts);
 
     // Kept in state: every run reuses it. Renaming this child (or any below) needs an alias, or
@@ -109,19 +97,19 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.service = new apimanagement.ApiManagementService(
       `${name}-service`,
       {
-        resourceGroupName: args.resourceGroupName,
+        resourceGroupName: parsed.resourceGroupName,
         serviceName,
-        location: args.location,
+        location: parsed.location,
         sku: { name: parsed.sku.name, capacity: parsed.sku.capacity },
         identity: { type: "SystemAssigned" },
         publisherEmail: parsed.publisherEmail,
         publisherName: parsed.publisherName,
         customProperties: CLASSIC_TIERS.includes(parsed.sku.name) ? CLASSIC_TLS_HARDENING : undefined,
-        tags: args.tags,
+        tags: parsed.tags,
       },
       { parent: this, customTimeouts: APIM_TIMEOUTS },
     );
-    const service = { resourceGroupName: args.resourceGroupName, serviceName: this.service.name };
+    const service = { resourceGroupName: parsed.resourceGroupName, serviceName: this.service.name };
     this.principalId = this.service.identity.apply((identity) => {
       if (!identity?.principalId) {
         throw new Error(`ApimGateway "${name}": the APIM instance reported no system-assigned identity`);
@@ -134,19 +122,18 @@ export class ApimGateway extends pulumi.ComponentResource {
 
     this.roleAssignments = [];
     this.backends = [];
-    parsed.backends.forEach((backend, i) => {
-      const source = args.backends[i];
+    for (const backend of parsed.backends) {
       this.roleAssignments.push(
         new authorization.RoleAssignment(
           `${name}-openai-user-${backend.name}`,
           {
-            scope: source.resourceId,
+            scope: backend.resourceId,
             principalId: this.principalId,
             principalType: "ServicePrincipal",
             roleDefinitionId,
             // Same scope, principal and role -> same name on every run, so no duplicate assignment.
             roleAssignmentName: pulumi
-              .all([source.resourceId, this.principalId])
+              .all([backend.resourceId, this.principalId])
               .apply(([scope, principal]) => deterministicGuid(scope, principal, OPENAI_USER_ROLE_ID)),
             description: `Lets the API Management gateway "${name}" call Azure OpenAI with its managed identity.`,
           },
@@ -161,7 +148,7 @@ export class ApimGateway extends pulumi.ComponentResource {
             backendId: `openai-${backend.name}`,
             type: "Single",
             protocol: "http",
-            url: pulumi.output(source.endpoint).apply(backendUrl),
+            url: pulumi.output(backend.endpoint).apply(backendUrl),
             title: `Azure OpenAI ${backend.name}`,
             description: `Azure OpenAI in ${backend.location}, priority ${backend.priority}, weight ${backend.weight}`,
             circuitBreaker: circuitBreakerRule(parsed.circuitBreaker),
@@ -170,7 +157,7 @@ export class ApimGateway extends pulumi.ComponentResource {
           { parent: this },
         ),
       );
-    });
+    }
 
     this.pool = new apimanagement.Backend(
       `${name}-pool`,
@@ -218,14 +205,14 @@ export class ApimGateway extends pulumi.ComponentResource {
           {
             name,
             parent: this,
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            tags: args.tags,
+            resourceGroupName: parsed.resourceGroupName,
+            location: parsed.location,
+            tags: parsed.tags,
             suffix: suffix.result,
             service: this.service,
-            accounts: parsed.backends.map((backend, i) => ({
+            accounts: parsed.backends.map((backend) => ({
               name: backend.name,
-              resourceId: args.backends[i].resourceId,
+              resourceId: backend.resourceId,
             })),
           },
           parsed.monitoring,
@@ -235,7 +222,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.appInsightsName = pulumi.output(monitoring?.appInsightsName);
     this.appInsightsConnectionString = pulumi.secret(pulumi.output(monitoring?.appInsightsConnectionString));
 
-    const retry = resolveRetryPolicy(parsed.retry, parsed.backends.length);
+    const retry: RetryPolicy = resolveRetryPolicy(parsed.retry, parsed.backends.length);
     const policyXml = renderApiPolicy({
       poolBackendId: POOL_BACKEND_ID,
       retry,

@@ -1,25 +1,24 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type * as apimanagement from "@pulumi/azure-native/apimanagement";
 import { z } from "zod";
+import { APIM_SKU_UNITS, APIM_SKUS, MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE, type ApimSku } from "../common/apim";
+import type { RetryPolicy } from "../policies/apiPolicy";
 import {
-  apiPathSchema,
-  apimSkuSchema,
-  circuitBreakerSchema,
-  MAX_INSTANCES,
-  monitoringSchema,
-  publisherEmailSchema,
-  publisherNameSchema,
+  additionalRegionsSchema,
+  bool,
+  declaredRegions,
+  int,
+  isoDuration,
   regionSchema,
-  retrySchema,
-  specUrlSchema,
   strictObject,
-  tokenLimitSchema,
-} from "./config";
-import type { GatewayMonitoringArgs } from "./gatewayMonitoring";
+} from "../common/validation";
+import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
+import { inputOf, inputText, tagsInput } from "./inputs";
 
 /*
- * The public args of ApimGateway and their validation. Plain interfaces without union types, so
- * Pulumi's analyzer can turn them into a schema for other languages.
+ * The public args of ApimGateway and their validation, side by side. Plain interfaces without union
+ * types, so Pulumi's analyzer can turn them into a schema for other languages; the zod schemas check
+ * the same fields at run time (test/args-schema.test.ts fails when the two drift apart).
  */
 
 /** The APIM tier and its scale units. */
@@ -100,7 +99,7 @@ export interface ApimGatewayArgs {
   /** Resource group of the APIM instance. */
   resourceGroupName: pulumi.Input<string>;
   /** Region of the APIM instance; default the provider's location. */
-  location?: pulumi.Input<string>;
+  location?: string;
   /** APIM tier and units. */
   sku: ApimSkuArgs;
   /** E-mail for APIM system notifications. */
@@ -127,29 +126,141 @@ export interface ApimGatewayArgs {
   additionalRegions?: string[];
 }
 
-const endpointSchema = z.custom<pulumi.Input<string>>(
-  (value) => pulumi.Output.isInstance(value) || (typeof value === "string" && /^https:\/\/[^/]+/.test(value)),
-  { error: "an https:// endpoint such as https://my-account.openai.azure.com/" },
-);
-const resourceIdSchema = z.custom<pulumi.Input<string>>(
-  (value) =>
-    pulumi.Output.isInstance(value) ||
-    (typeof value === "string" &&
-      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i.test(
-        value,
-      )),
+export const apimSkuNameSchema = z.enum(APIM_SKUS as [ApimSku, ...ApimSku[]], {
+  error: (issue) =>
+    `one of ${APIM_SKUS.join(", ")}` +
+    (issue.input === "Consumption" ? " (Consumption is refused: it has no backend circuit breaker)" : ""),
+});
+export const apimCapacitySchema = z
+  .number({ error: "a whole number of scale units" })
+  .int({ error: "a whole number of scale units" })
+  .default(1);
+// RFC 5322 is far looser; this is the shape APIM's publisher e-mail field accepts in practice.
+const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+export const publisherEmailSchema = z
+  .string({ error: "an e-mail address such as platform@contoso.com" })
+  .regex(EMAIL_PATTERN, { error: "an e-mail address such as platform@contoso.com" });
+export const publisherNameSchema = z
+  .string({ error: "a non-empty organisation name (at most 100 characters)" })
+  .min(1, { error: "a non-empty organisation name (at most 100 characters)" })
+  .max(100, { error: "a non-empty organisation name (at most 100 characters)" });
+
+/** The unit range of an APIM tier, as a problem at `path` when `capacity` is outside it. */
+export function checkApimCapacity(sku: ApimSku, capacity: number, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  const units = APIM_SKU_UNITS[sku];
+  if (capacity < units.min || capacity > units.max) {
+    ctx.addIssue({
+      code: "custom",
+      path,
+      input: capacity,
+      message:
+        units.min === units.max
+          ? `exactly ${units.min} unit for the ${sku} tier`
+          : `${units.min} to ${units.max} units for the ${sku} tier`,
+    });
+  }
+}
+
+/** The `sku` arg of ApimGateway: `{ name, capacity? }`. */
+export const apimSkuSchema = strictObject(
+  { name: apimSkuNameSchema, capacity: apimCapacitySchema },
+  "an object { name, capacity? }",
+).superRefine((sku, ctx) => checkApimCapacity(sku.name, sku.capacity, ctx, ["capacity"]));
+
+const statusCodeRange = strictObject(
   {
+    min: int(100, 599, "an HTTP status code from 100 to 599"),
+    max: int(100, 599, "an HTTP status code from 100 to 599"),
+  },
+  "an object { min, max } of HTTP status codes",
+).refine((range) => range.min <= range.max, { error: "a range whose min is not above its max" });
+
+export const DEFAULT_FAILURE_STATUS_CODES = [
+  { min: 429, max: 429 },
+  { min: 500, max: 599 },
+];
+
+export const circuitBreakerSchema = strictObject(
+  {
+    enabled: bool().default(true),
+    failureCount: int(1, 10_000, "a whole number of failures from 1 to 10000").optional(),
+    failurePercentage: int(1, 100, "a percentage of failed calls from 1 to 100").optional(),
+    interval: isoDuration("the window in which failures are counted").default("PT1M"),
+    tripDuration: isoDuration("how long a tripped backend is skipped").default("PT1M"),
+    statusCodes: z
+      .array(statusCodeRange, { error: "a list of { min, max } HTTP status ranges" })
+      .min(1, { error: "a list of at least one { min, max } HTTP status range" })
+      .default(DEFAULT_FAILURE_STATUS_CODES),
+    acceptRetryAfter: bool().default(true),
+  },
+  "an object { enabled?, failureCount?, failurePercentage?, interval?, tripDuration?, statusCodes?, acceptRetryAfter? }",
+)
+  .superRefine((breaker, ctx) => {
+    if (breaker.failureCount !== undefined && breaker.failurePercentage !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["failurePercentage"],
+        input: breaker.failurePercentage,
+        message: "either failureCount or failurePercentage, not both (APIM's rule trips on one threshold)",
+      });
+    }
+  })
+  .transform((breaker) => ({
+    ...breaker,
+    // Azure OpenAI signals saturation with one 429; waiting for more lets clients see them.
+    failureCount: breaker.failureCount ?? (breaker.failurePercentage === undefined ? 1 : undefined),
+  }));
+
+export const retryArgsSchema = strictObject(
+  {
+    count: int(0, 50, "a whole number of retries from 0 to 50 (default: number of instances - 1)").optional(),
+    intervalSeconds: int(0, 300, "a whole number of seconds from 0 to 300").default(0),
+    deltaSeconds: int(0, 300, "a whole number of seconds from 0 to 300").optional(),
+    maxIntervalSeconds: int(0, 300, "a whole number of seconds from 0 to 300").optional(),
+    firstFastRetry: bool().default(true),
+    statusCodes: z
+      .array(int(400, 599, "an HTTP error status code from 400 to 599"), {
+        error: "a list of HTTP status codes such as [429, 503]",
+      })
+      .min(1, { error: "a list of at least one HTTP status code such as [429, 503]" })
+      .default([429, 503]),
+  },
+  "an object { count?, intervalSeconds?, deltaSeconds?, maxIntervalSeconds?, firstFastRetry?, statusCodes? }",
+);
+
+export const apiPathSchema = z
+  .string({ error: "a URL path segment such as openai (letters, digits, '-', '_', '/')" })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,399}$/, {
+    error: "a URL path segment such as openai (letters, digits, '-', '_', '/'; no leading slash)",
+  })
+  .default("openai");
+export const specUrlSchema = z
+  .url({ protocol: /^https$/, error: "an https:// link to an OpenAPI 3 JSON document" })
+  .optional();
+
+export const tokenLimitSchema = strictObject(
+  {
+    tokensPerMinute: int(1, 100_000_000, "a whole number of tokens per minute ≥ 1"),
+    estimatePromptTokens: bool().default(true),
+  },
+  "an object { tokensPerMinute, estimatePromptTokens? }",
+);
+
+const endpointSchema = inputOf(
+  z
+    .string({ error: "an https:// endpoint such as https://my-account.openai.azure.com/" })
+    .regex(/^https:\/\/[^/\s]+/, { error: "an https:// endpoint such as https://my-account.openai.azure.com/" }),
+);
+const ACCOUNT_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i;
+const resourceIdSchema = inputOf(
+  z.string({ error: "the ARM id of a Cognitive Services account" }).regex(ACCOUNT_ID, {
     error:
       "the ARM id of a Cognitive Services account (/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/<name>)",
-  },
+  }),
 );
 const priorityOrWeight = (what: string) =>
-  z
-    .number({ error: `${what}: an integer from 0 to 100` })
-    .int({ error: `${what}: an integer from 0 to 100` })
-    .min(0, { error: `${what}: an integer from 0 to 100` })
-    .max(100, { error: `${what}: an integer from 0 to 100` })
-    .default(1);
+  int(POOL_PRIORITY_RANGE.min, POOL_PRIORITY_RANGE.max, `${what}: an integer from 0 to 100`).default(1);
 
 function backendSchema(additionalRegions: readonly string[]) {
   return strictObject(
@@ -169,43 +280,51 @@ function backendSchema(additionalRegions: readonly string[]) {
   );
 }
 
-export function argsSchema(additionalRegions: readonly string[]) {
-  return z
-    .object({
+/** The whole args object of ApimGateway. */
+export function gatewayArgsSchema(args: unknown) {
+  const additionalRegions = declaredRegions((args as { additionalRegions?: unknown } | undefined)?.additionalRegions);
+  return strictObject(
+    {
+      resourceGroupName: inputText("a resource group name"),
+      location: regionSchema(additionalRegions).optional(),
       sku: apimSkuSchema,
       publisherEmail: publisherEmailSchema,
       publisherName: publisherNameSchema,
       backends: z
-        .array(backendSchema(additionalRegions), { error: `a list of 1 to ${MAX_INSTANCES} backends` })
-        .min(1, { error: `a list of 1 to ${MAX_INSTANCES} backends` })
-        .max(MAX_INSTANCES, { error: `at most ${MAX_INSTANCES} backends (an APIM pool's limit)` }),
+        .array(backendSchema(additionalRegions), { error: `a list of 1 to ${MAX_POOL_MEMBERS} backends` })
+        .min(1, { error: `a list of 1 to ${MAX_POOL_MEMBERS} backends` })
+        .max(MAX_POOL_MEMBERS, { error: `at most ${MAX_POOL_MEMBERS} backends (an APIM pool's limit)` }),
       circuitBreaker: circuitBreakerSchema.default(circuitBreakerSchema.parse({})),
-      retry: retrySchema.default(retrySchema.parse({})),
+      retry: retryArgsSchema.default(retryArgsSchema.parse({})),
       apiPath: apiPathSchema,
       specUrl: specUrlSchema,
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
       tokenLimit: tokenLimitSchema.optional(),
-    })
-    .superRefine((args, ctx) => {
-      const seen = new Map<string, number>();
-      args.backends.forEach((backend, i) => {
-        const key = backend.name.toLowerCase();
-        const first = seen.get(key);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["backends", i, "name"],
-            input: backend.name,
-            message: `a name not used by backends[${first}] (APIM backend ids are case-insensitive)`,
-          });
-        }
-        seen.set(key, i);
-      });
+      tags: tagsInput.optional(),
+      additionalRegions: additionalRegionsSchema,
+    },
+    "an object { resourceGroupName, sku, publisherEmail, publisherName, backends, ... }",
+  ).superRefine((parsed, ctx) => {
+    const seen = new Map<string, number>();
+    parsed.backends.forEach((backend, i) => {
+      const key = backend.name.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["backends", i, "name"],
+          input: backend.name,
+          message: `a name not used by backends[${first}] (APIM backend ids are case-insensitive)`,
+        });
+      }
+      seen.set(key, i);
     });
+  });
 }
 
-export type ParsedArgs = z.output<ReturnType<typeof argsSchema>>;
-type ParsedBreaker = ParsedArgs["circuitBreaker"];
+export type ParsedGatewayArgs = z.output<ReturnType<typeof gatewayArgsSchema>>;
+export type ParsedBreaker = z.output<typeof circuitBreakerSchema>;
+export type ParsedRetry = z.output<typeof retryArgsSchema>;
 
 /** The backend entity's breaker, in the shape of API version 2024-05-01 (exactly one rule). */
 export function circuitBreakerRule(breaker: ParsedBreaker): apimanagement.BackendArgs["circuitBreaker"] {
@@ -226,6 +345,22 @@ export function circuitBreakerRule(breaker: ParsedBreaker): apimanagement.Backen
         acceptRetryAfter: breaker.acceptRetryAfter,
       },
     ],
+  };
+}
+
+/**
+ * The retry the policy performs, with every default applied. Without a count, a request may try
+ * every pool member once: pool size minus one retries, since each attempt lets the pool pick a
+ * member whose breaker is still closed.
+ */
+export function resolveRetryPolicy(retry: ParsedRetry, poolSize: number): RetryPolicy {
+  return {
+    count: retry.count ?? Math.max(poolSize - 1, 0),
+    intervalSeconds: retry.intervalSeconds,
+    deltaSeconds: retry.deltaSeconds,
+    maxIntervalSeconds: retry.maxIntervalSeconds,
+    firstFastRetry: retry.firstFastRetry,
+    statusCodes: [...retry.statusCodes],
   };
 }
 

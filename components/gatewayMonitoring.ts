@@ -3,35 +3,14 @@ import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
-import { z } from "zod";
-import { monitoringSchema } from "./config";
-import { uniqueName } from "./naming";
+import { uniqueName } from "../common/naming";
+import type { ParsedMonitoring } from "./gatewayMonitoringArgs";
 
 /*
  * The gateway's telemetry: a Log Analytics workspace, a workspace-based Application Insights, the
  * APIM logger and diagnostic that feed it, and Azure Monitor diagnostic settings from APIM and every
  * OpenAI account to the workspace. Created by ApimGateway as its children.
  */
-
-/** Monitoring of the gateway (on by default). */
-export interface GatewayMonitoringArgs {
-  /** false creates no monitoring resources; default true. */
-  enabled?: boolean;
-  /** Share of requests logged to Application Insights, 0-100; default 100. */
-  samplingPercentage?: number;
-  /** Request/response body bytes logged, 0-8192; default 0 (prompts may hold personal data). */
-  logBodyBytes?: number;
-  /** Log Analytics retention in days, 30-730; default 30. */
-  retentionInDays?: number;
-  /** Use this existing Log Analytics workspace instead of creating one. */
-  workspaceResourceId?: string;
-  /** Use this existing Application Insights component instead of creating one. */
-  appInsightsResourceId?: string;
-  /** Send every backend account's platform logs and metrics to the workspace; default true. */
-  openAiDiagnosticSettings?: boolean;
-}
-
-export type ParsedMonitoring = z.output<typeof monitoringSchema>;
 
 /** Custom metric namespace of the token metrics. */
 export const TOKEN_METRIC_NAMESPACE = "openai-apim";

@@ -1,40 +1,35 @@
 /*
- * The library entry of the `openai-apim` package: the two components, their args and output types,
- * and the pure helpers worth reusing. `pulumi package add` hosts the component classes exported here.
+ * The library entry of the `openai-apim` package: the components, their args and output types, and
+ * the pure helpers a consumer needs next to them. `pulumi package add` hosts the component classes
+ * exported here. The resilience model has its own entry, `openai-apim/simulator`.
  */
-export {
-  OpenAiScaleSet,
-  createSequentially,
-  type OpenAiBackend,
-  type OpenAiDeploymentArgs,
-  type OpenAiDeploymentOverrideArgs,
-  type OpenAiInstanceArgs,
-  type OpenAiScaleSetArgs,
-} from "./openAiScaleSet";
-export {
-  ApimGateway,
-  API_ID,
-  APIM_TIMEOUTS,
-  OPENAI_USER_ROLE_ID,
-  POOL_BACKEND_ID,
-  PRODUCT_ID,
-  SUBSCRIPTION_ID,
-} from "./apimGateway";
-export {
-  backendUrl,
-  circuitBreakerRule,
-  type ApimBackendArgs,
-  type ApimGatewayArgs,
-  type ApimSkuArgs,
-  type CircuitBreakerArgs,
-  type RetryArgs,
-  type StatusCodeRangeArgs,
-  type TokenLimitArgs,
+export { ApimGateway } from "./apimGateway";
+export type {
+  ApimBackendArgs,
+  ApimGatewayArgs,
+  ApimSkuArgs,
+  CircuitBreakerArgs,
+  RetryArgs,
+  StatusCodeRangeArgs,
+  TokenLimitArgs,
 } from "./apimGatewayArgs";
-export { TOKEN_METRIC_NAMESPACE, diagnosticSettings, type GatewayMonitoringArgs } from "./gatewayMonitoring";
-export * from "./capacity";
-export * from "./config";
-export { deterministicGuid, dnsLabel, uniqueName } from "./naming";
-export * from "../policies/apiPolicy";
-export { inferenceSpec, operationsOf, prepareSpec, type OpenApiDocument } from "../openapi/spec";
-export * from "../simulator";
+export type { GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
+export { OpenAiScaleSet, createSequentially } from "./openAiScaleSet";
+export type {
+  OpenAiBackend,
+  OpenAiDeploymentArgs,
+  OpenAiDeploymentOverrideArgs,
+  OpenAiInstanceArgs,
+  OpenAiScaleSetArgs,
+} from "./openAiScaleSetArgs";
+export { ConfigError, type ConfigProblem } from "../common/errors";
+export {
+  capacityByDeployment,
+  deploymentThroughput,
+  type CapacityInstance,
+  type DeploymentCapacity,
+  type DeploymentThroughput,
+} from "../common/capacity";
+export { AZURE_REGIONS } from "../common/regions";
+export { APIM_SKUS, MAX_POOL_MEMBERS, OPENAI_USER_ROLE_ID, type ApimSku } from "../common/apim";
+export { DEPLOYMENT_SKUS, type DeploymentSku } from "../common/azureOpenAi";

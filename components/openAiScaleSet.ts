@@ -1,102 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
 import * as random from "@pulumi/random";
-import { z } from "zod";
+import { SUBDOMAIN_MAX_LENGTH, uniqueName } from "../common/naming";
+import { parseArgs } from "../common/validation";
 import {
-  checkDeployments,
-  checkInstances,
-  deploymentsSchema,
-  instancesSchema,
-  parseArgs,
   resolveInstances,
-  type ResolvedInstance,
-} from "./config";
-import { SUBDOMAIN_MAX_LENGTH, uniqueName } from "./naming";
-
-/** A per-instance change to one deployment's SKU or capacity. */
-export interface OpenAiDeploymentOverrideArgs {
-  /** Deployment SKU on this instance (e.g. `GlobalProvisionedManaged` in the PTU region). */
-  sku?: string;
-  /** Capacity on this instance: thousands of tokens per minute, or PTUs for provisioned SKUs. */
-  capacity?: number;
-}
-
-/** One Azure OpenAI account to create. */
-export interface OpenAiInstanceArgs {
-  /** Azure region of the account, e.g. `swedencentral`. */
-  location: string;
-  /** Stable key of the instance, used in resource names. Defaults to the location; needed when two instances share a region. */
-  name?: string;
-  /** Pool priority, 0-100; lower is preferred. Default 1. */
-  priority?: number;
-  /** Share of traffic within the priority group, 0-100. Default: equal shares. */
-  weight?: number;
-  /** Overrides of the SKU or capacity of deployments on this instance, by deployment name. */
-  deployments?: { [deploymentName: string]: OpenAiDeploymentOverrideArgs };
-}
-
-/** A model deployment created on every instance. */
-export interface OpenAiDeploymentArgs {
-  /** Deployment id clients put in the URL, e.g. `gpt-4o-mini`. */
-  name: string;
-  /** Model name, e.g. `gpt-4o-mini`. */
-  model: string;
-  /** Model version, e.g. `2024-07-18`. */
-  version: string;
-  /** One of Standard, GlobalStandard, DataZoneStandard, ProvisionedManaged, GlobalProvisionedManaged, DataZoneProvisionedManaged. Default Standard. */
-  sku?: string;
-  /** Thousands of tokens per minute (PTUs for provisioned SKUs), per instance. Default 1. */
-  capacity?: number;
-  /** One of OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable, NoAutoUpgrade. Default OnceCurrentVersionExpired. */
-  versionUpgradeOption?: string;
-}
-
-export interface OpenAiScaleSetArgs {
-  /** Resource group that holds the accounts. */
-  resourceGroupName: pulumi.Input<string>;
-  /** The accounts to create, 1 to 30 (an APIM pool's member limit). */
-  instances: OpenAiInstanceArgs[];
-  /** Model deployments created on every account. */
-  deployments: OpenAiDeploymentArgs[];
-  /** Turn off API-key authentication so only Entra ID tokens work. Default true. */
-  disableLocalAuth?: boolean;
-  /** `Enabled` or `Disabled`. Default `Enabled`: APIM reaches the accounts over their public endpoints. */
-  publicNetworkAccess?: string;
-  /** Tags applied to every account and deployment. */
-  tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** Region names to accept in addition to the built-in list (for regions newer than this library). */
-  additionalRegions?: string[];
-}
-
-/** One OpenAI account as the gateway's backend pool sees it; what `ApimGateway` takes as `backends`. */
-export interface OpenAiBackend {
-  /** Stable key of the instance; names the APIM backend. */
-  name: string;
-  /** Azure region of the account. */
-  location: string;
-  /** The account's endpoint, e.g. `https://<subdomain>.openai.azure.com/`. */
-  endpoint: pulumi.Output<string>;
-  /** ARM id of the account; the scope of the gateway's role assignment. */
-  resourceId: pulumi.Output<string>;
-  /** Pool priority, 0-100; lower is preferred. */
-  priority: number;
-  /** Pool weight within the priority group, 0-100. */
-  weight: number;
-}
-
-function argsSchema(additionalRegions: readonly string[]) {
-  return z
-    .object({
-      instances: instancesSchema(additionalRegions),
-      deployments: deploymentsSchema,
-      disableLocalAuth: z.boolean({ error: "true or false" }).default(true),
-      publicNetworkAccess: z.enum(["Enabled", "Disabled"], { error: "one of Enabled, Disabled" }).default("Enabled"),
-    })
-    .superRefine((args, ctx) => {
-      checkInstances(args.instances, args.deployments, ctx);
-      checkDeployments(args.deployments, ctx);
-    });
-}
+  scaleSetArgsSchema,
+  type OpenAiBackend,
+  type OpenAiScaleSetArgs,
+} from "./openAiScaleSetArgs";
 
 /**
  * Creates each item after the previous one. Azure rejects a second deployment write on an account
@@ -128,9 +40,9 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenAiScaleSetArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super() registers the component: bad args must not register anything.
-    const parsed = parseArgs("OpenAiScaleSet", name, argsSchema(args.additionalRegions ?? []), args);
+    const parsed = parseArgs("OpenAiScaleSet", name, scaleSetArgsSchema(args), args);
     super("openai-apim:index:OpenAiScaleSet", name, {}, opts);
-    const instances: ResolvedInstance[] = resolveInstances(parsed.instances, parsed.deployments);
+    const instances = resolveInstances(parsed.instances, parsed.deployments);
 
     // Kept in state, so every run reuses it; only a new stack gets a new one. Renaming this child
     // (or any below) needs an alias, or Pulumi replaces it and every account name changes.
@@ -148,7 +60,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
       const account = new cognitiveservices.Account(
         `${name}-${instance.name}`,
         {
-          resourceGroupName: args.resourceGroupName,
+          resourceGroupName: parsed.resourceGroupName,
           accountName,
           location: instance.location,
           kind: "OpenAI",
@@ -159,7 +71,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
             disableLocalAuth: parsed.disableLocalAuth,
             publicNetworkAccess: parsed.publicNetworkAccess,
           },
-          tags: args.tags,
+          tags: parsed.tags,
         },
         { parent: this },
       );
@@ -172,7 +84,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
             new cognitiveservices.Deployment(
               `${name}-${instance.name}-${deployment.name}`,
               {
-                resourceGroupName: args.resourceGroupName,
+                resourceGroupName: parsed.resourceGroupName,
                 accountName: account.name,
                 deploymentName: deployment.name,
                 sku: { name: deployment.sku, capacity: deployment.capacity },
@@ -180,7 +92,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
                   model: { format: "OpenAI", name: deployment.model, version: deployment.version },
                   versionUpgradeOption: deployment.versionUpgradeOption,
                 },
-                tags: args.tags,
+                tags: parsed.tags,
               },
               { parent: this, dependsOn: options.dependsOn },
             ),

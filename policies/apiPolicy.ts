@@ -1,8 +1,9 @@
-import { parseIsoDuration } from "../components/config/duration";
+import { COGNITIVE_SERVICES_AUDIENCE } from "../common/azureOpenAi";
+import { parseIsoDuration } from "../common/duration";
 import { assertWellFormed, escapeXml, loadTemplate, render } from "./template";
 
 /** Audience of the Entra ID token APIM's managed identity presents to Azure OpenAI. */
-export const COGNITIVE_SERVICES_RESOURCE = "https://cognitiveservices.azure.com";
+export const COGNITIVE_SERVICES_RESOURCE = COGNITIVE_SERVICES_AUDIENCE;
 
 /**
  * Azure Monitor allows 10 dimensions per custom metric and APIM uses 5 of them for its own
@@ -22,31 +23,6 @@ export interface RetryPolicy {
   firstFastRetry: boolean;
   /** Backend status codes that are retried. */
   statusCodes: number[];
-}
-
-/** Retry settings as configured (count may be left to default). */
-export interface RetrySettings {
-  count?: number;
-  intervalSeconds: number;
-  deltaSeconds?: number;
-  maxIntervalSeconds?: number;
-  firstFastRetry: boolean;
-  statusCodes: number[];
-}
-
-/**
- * Applies the retry defaults. Without a count, a request may try every pool member once: pool size
- * minus one retries, since each attempt lets the pool pick a member whose breaker is still closed.
- */
-export function resolveRetryPolicy(settings: RetrySettings, poolSize: number): RetryPolicy {
-  return {
-    count: settings.count ?? Math.max(poolSize - 1, 0),
-    intervalSeconds: settings.intervalSeconds,
-    deltaSeconds: settings.deltaSeconds,
-    maxIntervalSeconds: settings.maxIntervalSeconds,
-    firstFastRetry: settings.firstFastRetry,
-    statusCodes: [...settings.statusCodes],
-  };
 }
 
 /**

@@ -7,22 +7,23 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 
+import { MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE } from "../common/apim";
+import { isProductionStack } from "../common/environment";
+
 /*
- * Guard rails for stacks built from openai-apim. Checked on the inputs `pulumi preview` would send:
- * during a preview some values are unknown (undefined here), so each rule only judges what it can see.
- * Resource types are compared by token so the pack needs no azure-native dependency.
+ * Guard rails for stacks built from openai-apim, and the one definition of every rule that can be
+ * judged from resource inputs alone: `npm run plan` runs these same policies over what the program
+ * registers (offline/plan/packVerdicts.ts) instead of keeping copies. Checked on the inputs
+ * `pulumi preview` would send: during a preview some values are unknown (undefined here), so each
+ * rule only judges what it can see. Resource types are compared by token so the pack needs no
+ * azure-native dependency, and it imports only dependency-free files of this repository.
  */
 
 const ACCOUNT = "azure-native:cognitiveservices:Account";
 const APIM = "azure-native:apimanagement:ApiManagementService";
 const BACKEND = "azure-native:apimanagement:Backend";
 const API = "azure-native:apimanagement:Api";
-
-/** APIM's limit on backend pool members. */
-export const MAX_POOL_MEMBERS = 30;
-
-/** A stack name such as `prod`, `production`, `prd`, `eu-prod` or `prod-west`. */
-export const PRODUCTION_STACK = /(^|[-_.])(prod|production|prd)([-_.]|$)/i;
+const API_POLICY = "azure-native:apimanagement:ApiPolicy";
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` -> `<stack>`. */
 export function stackOf(urn: string): string {
@@ -113,8 +114,13 @@ export const poolWithinLimits: ResourceValidationPolicy = {
     services.forEach((service, i) => {
       for (const field of ["priority", "weight"] as const) {
         const value = service[field];
-        if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 100)) {
-          report(`Pool ${args.name} member ${i} has ${field} ${value}; allowed: an integer from 0 to 100.`);
+        if (
+          value !== undefined &&
+          (!Number.isInteger(value) || value < POOL_PRIORITY_RANGE.min || value > POOL_PRIORITY_RANGE.max)
+        ) {
+          report(
+            `Pool ${args.name} member ${i} has ${field} ${value}; allowed: an integer from ${POOL_PRIORITY_RANGE.min} to ${POOL_PRIORITY_RANGE.max}.`,
+          );
         }
       }
     });
@@ -145,7 +151,7 @@ export const noDeveloperTierInProduction: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const stack = stackOf(args.urn);
-    if (args.type === APIM && prop(args.props, "sku", "name") === "Developer" && PRODUCTION_STACK.test(stack)) {
+    if (args.type === APIM && prop(args.props, "sku", "name") === "Developer" && isProductionStack(stack)) {
       report(
         `Stack ${stack} looks like production but API Management ${args.name} is on the Developer tier, which has no SLA.`,
       );
@@ -184,6 +190,55 @@ export const poolHasSpillover: ResourceValidationPolicy = {
   },
 };
 
+export const breakerCountsThrottling: ResourceValidationPolicy = {
+  name: "breaker-counts-throttling",
+  description: "Circuit breakers count 429, so a throttled instance leaves the pool instead of answering every retry.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== BACKEND || args.props.type !== "Single") {
+      return;
+    }
+    const rules = (prop(args.props, "circuitBreaker", "rules") as Props[] | undefined) ?? [];
+    for (const rule of rules) {
+      const ranges = (prop(rule, "failureCondition", "statusCodeRanges") as { min?: number; max?: number }[]) ?? [];
+      if (!ranges.some((r) => (r.min ?? 0) <= 429 && (r.max ?? 0) >= 429)) {
+        report(
+          `The circuit breaker of ${args.name} does not count 429: a throttled instance is not taken out of the pool.`,
+        );
+      }
+    }
+  },
+};
+
+/** `count` of the API policy's `<retry>` around forward-request; 0 when there is none. */
+export function retryCount(policyXml: string): number {
+  const retry = /<retry\b[^>]*\bcount="(\d+)"/.exec(policyXml);
+  return retry ? Number(retry[1]) : 0;
+}
+
+export const gatewayRetriesPoolMembers: StackValidationPolicy = {
+  name: "gateway-retries-pool-members",
+  description: "Where a pool has several members, the API policy retries a 429 or 503 on another member.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const largestPool = Math.max(
+      0,
+      ...args.resources
+        .filter((r) => r.type === BACKEND && r.props.type === "Pool")
+        .map((r) => poolServices(r.props).length),
+    );
+    for (const policy of args.resources.filter((r) => r.type === API_POLICY)) {
+      const xml = policy.props.value;
+      if (typeof xml === "string" && largestPool > 1 && retryCount(xml) === 0) {
+        report(
+          `The policy ${policy.name} does not retry: a 429 from one instance reaches the client even when another instance has capacity.`,
+          policy.urn,
+        );
+      }
+    }
+  },
+};
+
 /** Every rule of the pack, mandatory ones first. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   openAiLocalAuthDisabled,
@@ -194,4 +249,6 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noDeveloperTierInProduction,
   atLeastTwoRegions,
   poolHasSpillover,
+  breakerCountsThrottling,
+  gatewayRetriesPoolMembers,
 ];

@@ -1,14 +1,7 @@
+import type { BreakerRule } from "./model";
 import type { ModelParameters } from "./parameters";
 
-/** The one breaker rule of a backend, as the gateway configures it. */
-export interface BreakerRule {
-  failureCount?: number;
-  failurePercentage?: number;
-  intervalMs: number;
-  tripDurationMs: number;
-  statusRanges: { min: number; max: number }[];
-  acceptRetryAfter: boolean;
-}
+export type { BreakerRule };
 
 /**
  * APIM's circuit breaker for one backend on one gateway unit (units do not share breakers). Closed

@@ -8,4 +8,5 @@ export {
   type Scenario,
   type ScenarioInput,
 } from "./scenario";
-export { arrivalTimes, retryDelayMs, simulate, type SimulatedStack } from "./simulate";
+export type { BreakerRule, GatewayModel, ModelMember, ModelPool } from "./model";
+export { arrivalTimes, retryDelayMs, simulate } from "./simulate";

@@ -1,7 +1,7 @@
-import { PTU_OUTPUT_TOKEN_WEIGHT } from "../components/capacity";
-import type { ResolvedInstance } from "../components/config";
+import { PTU_OUTPUT_TOKEN_WEIGHT } from "../common/capacity";
 import type { RetryPolicy } from "../policies/apiPolicy";
 import type { Limiter } from "./limiters";
+import type { ModelMember } from "./model";
 import type { Fault, Scenario } from "./scenario";
 
 /*
@@ -79,7 +79,7 @@ export interface SimulationResult {
 /** A pool member with its deployment's limiter and the faults injected into it. */
 export interface Member {
   name: string;
-  instance: ResolvedInstance;
+  source: ModelMember;
   limiter: Limiter;
   provisioned: boolean;
   tokensPerMinute: number;

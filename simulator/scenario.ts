@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ConfigError, strictObject, toProblems } from "../components/config";
+import { ConfigError, toProblems } from "../common/errors";
+import { strictObject } from "../common/validation";
 import { DEFAULT_PARAMETERS, type ModelParameters } from "./parameters";
 
 /*

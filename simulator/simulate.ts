@@ -1,9 +1,10 @@
-import { inputTpmPerPtu, isProvisioned, PTU_OUTPUT_TOKEN_WEIGHT, rpmPerThousandTpm } from "../components/capacity";
-import { ConfigError, parseIsoDuration, type StackConfig } from "../components/config";
-import { fallbackRetryAfterSeconds, resolveRetryPolicy, type RetryPolicy } from "../policies/apiPolicy";
-import { Breaker, type BreakerRule } from "./breaker";
+import { inputTpmPerPtu, isProvisioned, PTU_OUTPUT_TOKEN_WEIGHT, rpmPerThousandTpm } from "../common/capacity";
+import { ConfigError } from "../common/errors";
+import type { RetryPolicy } from "../policies/apiPolicy";
+import { Breaker } from "./breaker";
 import { EventQueue, seededRandom } from "./eventQueue";
 import { ProvisionedLimiter, StandardLimiter } from "./limiters";
+import type { GatewayModel } from "./model";
 import type { ModelParameters } from "./parameters";
 import { PoolSelector } from "./pool";
 import { report, type Member, type SimulationResult, type Trace } from "./report";
@@ -11,13 +12,10 @@ import { parseScenario, type Scenario, type ScenarioInput } from "./scenario";
 
 /*
  * A deterministic discrete-event model of the gateway this project deploys: per-unit pool selection
- * and circuit breakers, the API policy's retry, and Azure OpenAI's rate limits, driven by the same
- * stack config `pulumi up` reads. Integer milliseconds; no I/O; the only randomness comes from the
- * scenario's seed.
+ * and circuit breakers, the API policy's retry, and Azure OpenAI's rate limits, for the gateway a
+ * stack would deploy (see model.ts). Integer milliseconds; no I/O; the only randomness comes from
+ * the scenario's seed.
  */
-
-/** The part of a validated stack config the model reads. */
-export type SimulatedStack = Pick<StackConfig, "resolvedInstances" | "circuitBreaker" | "retry">;
 
 interface Call {
   client: number;
@@ -72,34 +70,20 @@ export function arrivalTimes(scenario: Scenario): number[] {
   return times;
 }
 
-function breakerRule(stack: SimulatedStack): BreakerRule | undefined {
-  const b = stack.circuitBreaker;
-  if (!b.enabled) return undefined;
-  return {
-    failureCount: b.failureCount,
-    failurePercentage: b.failurePercentage,
-    intervalMs: parseIsoDuration(b.interval) ?? 60_000,
-    tripDurationMs: parseIsoDuration(b.tripDuration) ?? 60_000,
-    statusRanges: b.statusCodes,
-    acceptRetryAfter: b.acceptRetryAfter,
-  };
-}
-
-function buildMembers(stack: SimulatedStack, scenario: Scenario): Member[] {
+function buildMembers(gateway: GatewayModel, scenario: Scenario): Member[] {
   const p = scenario.parameters;
   const { deployment } = scenario.request;
-  const available = [...new Set(stack.resolvedInstances.flatMap((i) => i.deployments.map((d) => d.name)))];
-  if (!available.includes(deployment)) {
+  const pool = gateway.pools.find((x) => x.deployment.toLowerCase() === deployment.toLowerCase());
+  if (!pool) {
     throw new ConfigError("Invalid scenario", [
       {
         key: "scenario.request.deployment",
         given: JSON.stringify(deployment),
-        allowed: `a deployment of the stack: ${available.join(", ")}`,
+        allowed: `a deployment of the stack: ${gateway.pools.map((x) => x.deployment).join(", ")}`,
       },
     ]);
   }
-  const members = stack.resolvedInstances.map((instance): Member => {
-    const d = instance.deployments.find((x) => x.name === deployment)!;
+  const members = pool.members.map((d): Member => {
     if (isProvisioned(d.sku)) {
       const perPtu = inputTpmPerPtu(d.model) ?? p.defaultInputTpmPerPtu;
       if (perPtu === null) {
@@ -113,8 +97,8 @@ function buildMembers(stack: SimulatedStack, scenario: Scenario): Member[] {
       }
       const tpm = d.capacity * perPtu;
       return {
-        name: instance.name,
-        instance,
+        name: d.name,
+        source: d,
         provisioned: true,
         tokensPerMinute: tpm,
         requestsPerMinute: null,
@@ -125,8 +109,8 @@ function buildMembers(stack: SimulatedStack, scenario: Scenario): Member[] {
     const tpm = d.capacity * 1000;
     const rpm = d.capacity * (rpmPerThousandTpm(d.model) ?? p.defaultRpmPerThousandTpm);
     return {
-      name: instance.name,
-      instance,
+      name: d.name,
+      source: d,
       provisioned: false,
       tokensPerMinute: tpm,
       requestsPerMinute: rpm,
@@ -135,13 +119,13 @@ function buildMembers(stack: SimulatedStack, scenario: Scenario): Member[] {
     };
   });
   scenario.faults.forEach((fault, index) => {
-    const targets = members.filter((m) => m.name === fault.backend || m.instance.location === fault.backend);
+    const targets = members.filter((m) => m.name === fault.backend || m.source.location === fault.backend);
     if (targets.length === 0) {
       throw new ConfigError("Invalid scenario", [
         {
           key: `scenario.faults[${index}].backend`,
           given: JSON.stringify(fault.backend),
-          allowed: `an instance name or location: ${[...new Set(members.flatMap((m) => [m.name, m.instance.location]))].join(", ")}`,
+          allowed: `an instance name or location: ${[...new Set(members.flatMap((m) => [m.name, m.source.location]))].join(", ")}`,
         },
       ]);
     }
@@ -163,22 +147,21 @@ export function retryDelayMs(retry: RetryPolicy, n: number, random: () => number
   return Math.min(Math.round(interval + (2 ** n - 1) * jittered), retry.maxIntervalSeconds * 1000);
 }
 
-/** Runs a scenario against a stack config and reports what clients would see. */
-export function simulate(stack: SimulatedStack, scenarioInput: ScenarioInput | Scenario): SimulationResult {
+/** Runs a scenario against a gateway and reports what clients would see. */
+export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | Scenario): SimulationResult {
   const scenario = parseScenario(scenarioInput);
   const p: ModelParameters = scenario.parameters;
-  const members = buildMembers(stack, scenario);
-  const rule = breakerRule(stack);
-  // The retry the rendered API policy performs, from the same function the gateway uses.
-  const retry = resolveRetryPolicy(stack.retry, members.length);
+  const members = buildMembers(gateway, scenario);
+  const rule = gateway.breaker;
+  const retry: RetryPolicy = gateway.retry;
   // What the policy's on-error answers the pool's own 503 with.
-  const poolRetryAfterMs = fallbackRetryAfterSeconds(stack.circuitBreaker.tripDuration) * 1000;
+  const poolRetryAfterMs = gateway.poolRetryAfterSeconds * 1000;
   const { promptTokens, maxTokens, completionTokens } = scenario.request;
   const random = seededRandom(scenario.seed ^ 0x5eed);
 
   const units = Array.from({ length: scenario.gatewayUnits }, () => ({
     breakers: members.map(() => new Breaker(rule, p)),
-    pool: new PoolSelector(members.map((m) => ({ priority: m.instance.priority, weight: m.instance.weight }))),
+    pool: new PoolSelector(members.map((m) => ({ priority: m.source.priority, weight: m.source.weight }))),
   }));
   const arrivals = arrivalTimes(scenario);
   const clients = arrivals.length;

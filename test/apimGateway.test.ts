@@ -1,15 +1,12 @@
 import { expect } from "chai";
-import {
-  ApimGateway,
-  OPENAI_USER_ROLE_ID,
-  type ApimBackendArgs,
-  type ApimGatewayArgs,
-} from "../components/apimGateway";
-import { ConfigError } from "../components/config";
-import { deterministicGuid } from "../components/naming";
+import { ConfigError } from "../common/errors";
+import { deterministicGuid } from "../common/naming";
+import { ApimGateway } from "../components/apimGateway";
+import type { ApimBackendArgs, ApimGatewayArgs } from "../components/apimGatewayArgs";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { COGNITIVE_SERVICES_RESOURCE } from "../policies/apiPolicy";
-import { PLACEHOLDER_SUBSCRIPTION_ID, runMocked, type ProgramRun, type RecordedResource } from "../offline/mockRuntime";
+import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
+import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { attempt, existingBackend, input, named, ofType, TYPES } from "./helpers";
 import { child, findAll, parseXml } from "./xml";
 
@@ -72,18 +69,19 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
   });
 
   it("grants the gateway identity Cognitive Services OpenAI User on each account, with stable GUID names", () => {
+    // The built-in role's id, as Azure documents it: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+    const openAiUser = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
     const assignments = ofType(run.resources, TYPES.roleAssignment);
     const principal = (service.state.identity as { principalId: string }).principalId;
     expect(assignments.map((a) => input(a, "scope"))).to.deep.equal(BACKENDS.map((b) => b.resourceId));
     for (const a of assignments) {
       expect(input(a, "roleDefinitionId")).to.equal(
-        `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER_ROLE_ID}`,
+        `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${openAiUser}`,
       );
-      expect(OPENAI_USER_ROLE_ID).to.equal("5e0bd9bd-7b93-4f28-af87-19fc36ad61bd");
       expect(input(a, "principalId")).to.equal(principal);
       expect(input(a, "principalType")).to.equal("ServicePrincipal");
       expect(input(a, "roleAssignmentName")).to.equal(
-        deterministicGuid(input(a, "scope") as string, principal, OPENAI_USER_ROLE_ID),
+        deterministicGuid(input(a, "scope") as string, principal, openAiUser),
       );
     }
     expect(new Set(assignments.map((a) => input(a, "roleAssignmentName"))).size).to.equal(3);

@@ -5,7 +5,7 @@ import {
   inputTpmPerPtu,
   rpmPerThousandTpm,
   type CapacityInstance,
-} from "../components/capacity";
+} from "../common/capacity";
 
 const chat = (capacity: number, sku: CapacityInstance["deployments"][number]["sku"] = "Standard") => ({
   name: "chat",

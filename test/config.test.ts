@@ -3,14 +3,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
-import {
-  ConfigError,
-  parseEngineConfig,
-  parseIsoDuration,
-  parseStackConfig,
-  type StackConfig,
-} from "../components/config";
-import { readStackFile, toEngineConfig } from "../offline/stackFile";
+import { parseIsoDuration } from "../common/duration";
+import { ConfigError } from "../common/errors";
+import { readStackFile, toEngineConfig } from "../offline/runtime/stackFile";
+import { parseEngineConfig, parseStackConfig, type StackConfig } from "../program/stackConfig";
 
 type Raw = Record<string, unknown>;
 

@@ -1,4 +1,5 @@
-import { PLACEHOLDER_SUBSCRIPTION_ID, runMocked, type RecordedResource } from "../offline/mockRuntime";
+import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
+import { runMocked, type RecordedResource } from "../offline/runtime/recorder";
 
 /** ARM id of an Azure OpenAI account this stack did not create (the "bring your own accounts" case). */
 export function existingAccountId(name: string): string {
@@ -34,7 +35,7 @@ export async function attempt(program: () => void): Promise<{ error: unknown; re
   return { error: undefined, registered };
 }
 
-export { ofType } from "../offline/mockRuntime";
+export { ofType } from "../offline/runtime/recorder";
 
 /** The one registration with this logical name (fails loudly if there is none or several). */
 export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
@@ -66,7 +67,7 @@ export const TYPES = {
   api: "azure-native:apimanagement:Api",
   apiPolicy: "azure-native:apimanagement:ApiPolicy",
   product: "azure-native:apimanagement:Product",
-  productApi: "azure-native:apimanagement:ProductApiLink",
+  productApi: "azure-native:apimanagement:ProductApi",
   subscription: "azure-native:apimanagement:Subscription",
   roleAssignment: "azure-native:authorization:RoleAssignment",
   logger: "azure-native:apimanagement:Logger",

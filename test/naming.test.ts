@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { deterministicGuid, dnsLabel, uniqueName } from "../components/naming";
+import { deterministicGuid, dnsLabel, uniqueName } from "../common/naming";
 
 describe("naming", () => {
   it("makes DNS labels of lowercase letters, digits and single hyphens", () => {

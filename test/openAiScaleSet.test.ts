@@ -1,14 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { ConfigError } from "../components/config";
-import {
-  createSequentially,
-  OpenAiScaleSet,
-  type OpenAiDeploymentArgs,
-  type OpenAiInstanceArgs,
-  type OpenAiScaleSetArgs,
-} from "../components/openAiScaleSet";
-import { runMocked, type ProgramRun, type RecordedResource } from "../offline/mockRuntime";
+import { ConfigError } from "../common/errors";
+import { createSequentially, OpenAiScaleSet } from "../components/openAiScaleSet";
+import type { OpenAiDeploymentArgs, OpenAiInstanceArgs, OpenAiScaleSetArgs } from "../components/openAiScaleSetArgs";
+import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { attempt, input, named, ofType, TYPES } from "./helpers";
 
 const REGIONS_3: OpenAiInstanceArgs[] = [

@@ -1,31 +1,38 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { expect } from "chai";
 import { stringify } from "yaml";
-import { main, parseCliArgs, runPlan } from "../offline/plan";
-import { PLACEHOLDER_NOTE } from "../offline/planReport";
-import { listStacks, readStackFile } from "../offline/stackFile";
-import { planWarnings, retryFromPolicy, type Topology } from "../offline/topology";
+import { main, parseCliArgs, runPlan } from "../offline/commands/plan";
+import { CAPACITY_SKEW_LIMIT, planChecks } from "../offline/plan/checks";
+import { packVerdicts } from "../offline/plan/packVerdicts";
+import { buildPlan, PLACEHOLDER_NOTE } from "../offline/plan/plan";
+import { retryFromPolicy } from "../offline/plan/topology";
+import { runProgram } from "../offline/runtime/program";
+import { listStacks, readStackFile, readStackFileAt } from "../offline/runtime/stackFile";
+import type { GatewayModel, ModelMember } from "../simulator/model";
 import { captureOutput } from "./helpers";
 import { child, findAll, parseXml } from "./xml";
 
 const ROOT = path.resolve(__dirname, "..");
 const SNAPSHOTS = path.join(__dirname, "snapshots");
 
-/** Every stack file in the repository, plus the production example. */
+/** Every stack file in the repository (listed here with git's view of the tree, not listStacks), plus the production example. */
+const STACK_FILES = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
 const PLANNED_STACKS: { stack: string; stackFile?: string }[] = [
-  ...listStacks(ROOT).map((stack) => ({ stack })),
+  ...STACK_FILES.map((f) => ({ stack: f.slice("Pulumi.".length, -".yaml".length) })),
   { stack: "prod-example", stackFile: path.join(ROOT, "Pulumi.prod.yaml.example") },
 ];
 
 const captureMain = (argv: string[]) => captureOutput(() => main(argv));
 
 describe("plan snapshots (what each stack would deploy)", () => {
-  it("covers every Pulumi.<stack>.yaml in the repository", () => {
-    expect(PLANNED_STACKS.map((s) => s.stack)).to.include("dev");
+  it("covers every Pulumi.<stack>.yaml in the repository, each with a snapshot", () => {
+    expect(STACK_FILES).to.include("Pulumi.dev.yaml");
+    expect(listStacks(ROOT)).to.deep.equal(PLANNED_STACKS.filter((p) => !p.stackFile).map((p) => p.stack));
+    const snapshots = fs.readdirSync(SNAPSHOTS).filter((f) => f.startsWith("plan-"));
+    expect(snapshots.sort()).to.deep.equal(PLANNED_STACKS.map((p) => `plan-${p.stack}.json`).sort());
   });
 
   for (const { stack, stackFile } of PLANNED_STACKS) {
@@ -67,8 +74,10 @@ describe("npm run plan", () => {
       "Circuit breaker (per backend): trips after 1 failure(s) within PT1M on 429, 500-599",
       "Gateway retry: up to 1 on 429, 503",
       "Capacity per deployment",
-      "gpt-4o-mini (gpt-4o-mini): 20,000 TPM, 120 RPM; N-1 without openai-swedencentral: 10,000 TPM, 60 RPM",
-      "Warnings (1):",
+      "gpt-4o-mini (gpt-4o-mini): 20,000 TPM, 120 RPM; N-1 without swedencentral: 10,000 TPM, 60 RPM",
+      "Policy pack (0 mandatory, 1 advisory;",
+      "[advisory] pool-has-spillover: All members of pool gateway-pool share priority 1",
+      "Plan checks: nothing to report",
       "placeholders",
     ]) {
       expect(result.stdout).to.contain(heading);
@@ -86,9 +95,8 @@ describe("npm run plan", () => {
     // 60 % of 20K TPM is more than the remaining 10K TPM instance can serve: some clients fail.
     expect(plan.resilience.outageSuccessRate).to.be.within(0.5, 0.99);
     expect(result.stdout).to.contain("Resilience (simulated");
-    expect(plan.warnings.find((w: string) => w.startsWith("All 2 instances share priority 1"))).to.contain(
-      "Simulated: with swedencentral",
-    );
+    const spillover = plan.policyPack.find((v: { policy: string }) => v.policy === "pool-has-spillover");
+    expect(spillover.simulated).to.match(/^with swedencentral answering 500 for 5 minutes/);
   });
 
   it("writes plan.json with every resource's type, name, parent and inputs", () => {
@@ -119,8 +127,8 @@ describe("npm run plan", () => {
   it("writes a Mermaid architecture diagram generated from the resources", () => {
     const md = fs.readFileSync(path.join(dir, "architecture.md"), "utf8");
     expect(md).to.contain("```mermaid\nflowchart LR");
-    expect(md).to.contain('pool -- "p1 w1" --> openai_swedencentral');
-    expect(md).to.contain('pool -- "p1 w1" --> openai_francecentral');
+    expect(md).to.contain('openai_pool -- "p1 w1" --> openai_swedencentral');
+    expect(md).to.contain('openai_pool -- "p1 w1" --> openai_francecentral');
     expect(md).to.match(/openai_francecentral -- Entra ID --> openai_francecentral_[a-z0-9]{6}/);
   });
 
@@ -149,16 +157,6 @@ describe("npm run plan", () => {
     expect(missing.stderr).to.match(/^No stack file .*Pulumi\.does-not-exist\.yaml/);
   });
 
-  it("works as a command from a shell (npm run plan)", function () {
-    this.timeout(60_000);
-    const run = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "dev", "--out", dir], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    expect(run.status, run.stderr).to.equal(0);
-    expect(run.stdout).to.contain('Offline plan for stack "dev"');
-  });
-
   it("rejects unknown arguments with the usage text", () => {
     expect(parseCliArgs(["--stak", "dev"]))
       .to.be.a("string")
@@ -180,134 +178,85 @@ function readStackFileConfig(): Record<string, unknown> {
   );
 }
 
-describe("plan warnings", () => {
-  const instance = (
-    location: string,
-    priority: number,
-    weight: number,
-    sku = "Standard",
-    capacity = 10,
-    name = location,
-  ) => ({
-    resource: name,
-    accountName: name,
-    location,
-    endpoint: `https://${name}.openai.azure.com/`,
+describe("plan checks (what only the plan can judge: capacity and spill-over)", () => {
+  const member = (name: string, priority: number, weight: number, sku = "Standard", capacity = 10): ModelMember => ({
+    name,
+    location: name,
     priority,
     weight,
-    backendId: name,
-    deployments: [{ name: "chat", model: "gpt-4o", version: "1", sku: sku as "Standard", capacity }],
+    model: "gpt-4o",
+    sku: sku as ModelMember["sku"],
+    capacity,
   });
-  const breaker = {
-    failureCount: 1,
-    interval: "PT1M",
-    tripDuration: "PT1M",
-    statusCodes: [{ min: 429, max: 429 }],
-    acceptRetryAfter: true,
-  };
-  const topology = (overrides: Partial<Topology> = {}): Topology => ({
-    instances: [instance("swedencentral", 1, 1), instance("francecentral", 2, 1)],
-    breakers: { swedencentral: breaker, francecentral: breaker },
+  const model = (members: ModelMember[]): GatewayModel => ({
+    pools: [{ deployment: "chat", members }],
     retry: { count: 1, statusCodes: [429, 503], intervalSeconds: 0, firstFastRetry: true },
-    monitoring: { workspace: true, appInsights: true, diagnosticSettings: 3, tokenMetric: true },
-    ...overrides,
+    poolRetryAfterSeconds: 60,
   });
 
-  it("has nothing to say about two regions at two priorities with breakers and retries", () => {
-    expect(planWarnings(topology(), "dev")).to.deep.equal([]);
-  });
-
-  const cases: [string, Partial<Topology>, RegExp, string?][] = [
-    [
-      "a single region",
-      {
-        instances: [
-          instance("swedencentral", 1, 1, "Standard", 10, "a"),
-          instance("swedencentral", 2, 1, "Standard", 10, "b"),
-        ],
-      },
-      /^Single region/,
-    ],
-    [
-      "one priority for all",
-      { instances: [instance("swedencentral", 1, 1), instance("francecentral", 1, 1)] },
-      /share priority 1: there is no spill-over/,
-    ],
-    [
-      "a disabled breaker",
-      { breakers: { swedencentral: undefined, francecentral: breaker } },
-      /Circuit breaker disabled on swedencentral/,
-    ],
-    [
-      "a breaker blind to 429",
-      { breakers: { swedencentral: { ...breaker, statusCodes: [{ min: 500, max: 599 }] } } },
-      /does not count 429/,
-    ],
-    [
-      "no retries",
-      { retry: { count: 0, statusCodes: [], intervalSeconds: 0, firstFastRetry: false } },
-      /Retry count is 0/,
-    ],
-    [
-      "PTU without pay-as-you-go spill-over",
-      {
-        instances: [
-          instance("swedencentral", 1, 1, "ProvisionedManaged", 50),
-          instance("francecentral", 2, 1, "ProvisionedManaged", 50),
-        ],
-      },
-      /provisioned \(PTU\) capacity has no pay-as-you-go spill-over/,
-    ],
-    [
-      "skewed capacity in a priority group",
-      {
-        instances: [
-          instance("swedencentral", 1, 1, "Standard", 100),
-          instance("francecentral", 1, 1, "Standard", 10),
-          instance("eastus2", 2, 1),
-        ],
-      },
-      /differs more than 2x/,
-    ],
-    [
-      "Developer tier in production",
-      { gateway: { serviceName: "g", sku: "Developer", capacity: 1, gatewayUrl: "https://g" } },
-      /looks like production/,
-      "prod",
-    ],
-  ];
-  for (const [what, overrides, pattern, stack] of cases) {
-    it(`warns about ${what}`, () => {
-      const warnings = planWarnings(topology(overrides), stack ?? "dev");
-      expect(
-        warnings.some((w) => pattern.test(w)),
-        warnings.join("\n"),
-      ).to.equal(true);
-    });
-  }
-
-  it("accepts skewed capacity when the weights follow it", () => {
-    const warnings = planWarnings(
-      topology({
-        instances: [
-          instance("swedencentral", 1, 90, "Standard", 90),
-          instance("francecentral", 1, 10, "Standard", 10),
-          instance("eastus2", 2, 1),
-        ],
-      }),
-      "dev",
+  it("has nothing to say about pay-as-you-go members whose weights follow their capacity", () => {
+    expect(planChecks(model([member("a", 1, 90, "Standard", 90), member("b", 1, 10, "Standard", 10)]))).to.deep.equal(
+      [],
     );
-    expect(warnings.filter((w) => /differs/.test(w))).to.deep.equal([]);
+  });
+
+  it("warns about PTUs without a pay-as-you-go tier behind them", () => {
+    const warnings = planChecks(
+      model([member("a", 1, 1, "ProvisionedManaged", 50), member("b", 2, 1, "ProvisionedManaged", 50)]),
+    );
+    expect(warnings).to.deep.equal([
+      "Deployment chat: provisioned (PTU) capacity has no pay-as-you-go spill-over at a lower priority; when the PTUs are saturated clients get 429.",
+    ]);
+    expect(planChecks(model([member("a", 1, 1, "ProvisionedManaged", 50), member("b", 2, 1)]))).to.deep.equal([]);
+  });
+
+  it(`warns when capacity per unit of weight differs more than ${CAPACITY_SKEW_LIMIT}x in a priority group`, () => {
+    const warnings = planChecks(
+      model([member("a", 1, 1, "Standard", 100), member("b", 1, 1, "Standard", 10), member("c", 2, 1)]),
+    );
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(
+      /^Deployment chat, priority 1: capacity per unit of weight differs more than 2x \(a 100000, b 10000 TPM per weight\)/,
+    );
   });
 
   it("reads retry settings back from a rendered policy", () => {
-    const policy = `<policies><backend><retry condition="@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 500) : false)" count="3" interval="2" first-fast-retry="false"><forward-request /></retry></backend></policies>`;
+    const policy = `<policies><backend><retry condition="@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 500) : false)" count="3" interval="2" delta="1" first-fast-retry="false"><forward-request /></retry></backend></policies>`;
     expect(retryFromPolicy(policy)).to.deep.equal({
       count: 3,
       statusCodes: [429, 500],
       intervalSeconds: 2,
+      deltaSeconds: 1,
+      maxIntervalSeconds: undefined,
       firstFastRetry: false,
     });
     expect(child(parseXml(policy), "backend").children[0].tag).to.equal("retry");
   });
+});
+
+describe("the plan and the policy pack agree (one definition of each rule)", () => {
+  const prodExample = readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config;
+  const developerProd = {
+    ...prodExample,
+    "openai-apim:apim": JSON.stringify({ sku: "Developer", publisherEmail: "a@b.co", publisherName: "x" }),
+  };
+  const cases: [string, Record<string, string>][] = [
+    ["dev", readStackFile("dev").config],
+    ["prod", prodExample],
+    ["preprod", developerProd],
+    ["prd", developerProd],
+    ["eu-prod", developerProd],
+  ];
+  for (const [stack, config] of cases) {
+    it(`shows the pack's verdicts for a stack named ${stack}`, async () => {
+      const run = await runProgram({ config, stack });
+      const { plan } = await buildPlan(run.resources, stack);
+      const verdicts = await packVerdicts(run.resources);
+      expect(plan.policyPack.map(({ policy, message }) => ({ policy, message }))).to.deep.equal(
+        verdicts.map(({ policy, message }) => ({ policy, message })),
+      );
+      const developer = verdicts.filter((v) => v.policy === "no-developer-tier-in-production");
+      expect(developer.length, stack).to.equal(stack === "prd" || stack === "eu-prod" ? 1 : 0);
+    });
+  }
 });

@@ -1,9 +1,12 @@
 import * as path from "node:path";
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource } from "@pulumi/policy";
 import { expect } from "chai";
+import { isProductionStack } from "../common/environment";
 import { OpenAiScaleSet } from "../components/openAiScaleSet";
-import { runMocked, runProgram, type RecordedResource } from "../offline/mockRuntime";
-import { readStackFile, readStackFileAt } from "../offline/stackFile";
+import { evaluatePolicy, policyResources, type PackPolicy } from "../offline/plan/packVerdicts";
+import { runProgram } from "../offline/runtime/program";
+import { runMocked } from "../offline/runtime/recorder";
+import { readStackFile, readStackFileAt } from "../offline/runtime/stackFile";
 import * as pack from "../policy-pack/policies";
 
 /*
@@ -12,57 +15,10 @@ import * as pack from "../policy-pack/policies";
  */
 
 const ROOT = path.resolve(__dirname, "..");
-type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
-
-/** The registrations as the policy engine presents them: props are the inputs, dependencies resolved. */
-function policyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
-  const byUrn = new Map<string, PolicyResource>();
-  const resources = recorded.map((r) => {
-    const resource: PolicyResource = {
-      type: r.type,
-      props: structuredClone(r.inputs),
-      urn: r.urn,
-      name: r.name,
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: {}, additionalSecretOutputs: [] },
-      dependencies: [],
-      propertyDependencies: {},
-    } as unknown as PolicyResource;
-    byUrn.set(r.urn, resource);
-    return resource;
-  });
-  recorded.forEach((r, i) => {
-    resources[i].dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => !!d);
-    resources[i].propertyDependencies = Object.fromEntries(
-      Object.entries(r.propertyDependencies).map(([key, urns]) => [
-        key,
-        urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d),
-      ]),
-    );
-  });
-  return resources;
-}
 
 /** Runs one policy over a set of resources; returns the violation messages. */
-async function violations(policy: AnyPolicy, resources: readonly PolicyResource[]): Promise<string[]> {
-  const found: string[] = [];
-  const report = (message: string) => found.push(message);
-  const unused = () => {
-    throw new Error("not used by this pack");
-  };
-  if ("validateStack" in policy) {
-    await policy.validateStack(
-      { resources: [...resources], stackTags: new Map(), getConfig: unused, notApplicable: unused } as never,
-      report,
-    );
-  } else {
-    const validators = [policy.validateResource ?? []].flat();
-    for (const r of resources) {
-      for (const validate of validators) {
-        await validate({ ...r, stackTags: new Map(), getConfig: unused, notApplicable: unused } as never, report);
-      }
-    }
-  }
-  return found;
+async function violations(policy: PackPolicy, resources: readonly PolicyResource[]): Promise<string[]> {
+  return (await evaluatePolicy(policy, resources)).map((v) => v.message);
 }
 
 async function stack(name: string, config: Record<string, string>): Promise<PolicyResource[]> {
@@ -99,6 +55,8 @@ describe("policy pack", function () {
       ["no-developer-tier-in-production", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],
+      ["breaker-counts-throttling", "advisory"],
+      ["gateway-retries-pool-members", "advisory"],
     ]);
   });
 
@@ -186,8 +144,10 @@ describe("policy pack", function () {
     expect(found).to.deep.equal([
       "Stack prod looks like production but API Management gateway-service is on the Developer tier, which has no SLA.",
     ]);
-    expect(pack.PRODUCTION_STACK.test("eu-prod")).to.equal(true);
-    expect(pack.PRODUCTION_STACK.test("product-dev")).to.equal(false);
+    expect(isProductionStack("eu-prod")).to.equal(true);
+    expect(isProductionStack("product-dev")).to.equal(false);
+    expect(isProductionStack("preprod")).to.equal(false);
+    expect(isProductionStack("prd")).to.equal(true);
   });
 
   it("at-least-two-regions (advisory): fails when every account is in one region", async () => {

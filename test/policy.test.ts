@@ -4,11 +4,11 @@ import {
   DEFAULT_TOKEN_METRIC_DIMENSIONS,
   MAX_CUSTOM_METRIC_DIMENSIONS,
   renderApiPolicy,
-  resolveRetryPolicy,
   retryCondition,
   type ApiPolicyOptions,
 } from "../policies/apiPolicy";
 import { escapeXml, render } from "../policies/template";
+import { resolveRetryPolicy, retryArgsSchema } from "../components/apimGatewayArgs";
 import { child, findAll, parseXml } from "./xml";
 
 const options = (overrides: Partial<ApiPolicyOptions> = {}): ApiPolicyOptions => ({
@@ -147,7 +147,7 @@ describe("API policy rendering", () => {
 
 describe("retry defaults", () => {
   it("retries pool size - 1 times when no count is configured", () => {
-    const settings = { intervalSeconds: 0, firstFastRetry: true, statusCodes: [429, 503] };
+    const settings = retryArgsSchema.parse({});
     expect(resolveRetryPolicy(settings, 3).count).to.equal(2);
     expect(resolveRetryPolicy(settings, 1).count).to.equal(0);
     expect(resolveRetryPolicy({ ...settings, count: 5 }, 3).count).to.equal(5);

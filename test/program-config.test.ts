@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { ConfigError } from "../components/config";
-import { runProgram, type RecordedResource } from "../offline/mockRuntime";
-import { readStackFile } from "../offline/stackFile";
+import { ConfigError } from "../common/errors";
+import { runProgram } from "../offline/runtime/program";
+import type { RecordedResource } from "../offline/runtime/recorder";
+import { readStackFile } from "../offline/runtime/stackFile";
 
 /** Runs index.ts under mocks and returns what it registered before failing (or finishing). */
 async function attempt(config: Record<string, string>): Promise<{ error?: unknown; resources: RecordedResource[] }> {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { parseEngineConfig } from "../components/config";
-import { runProgram, type ProgramRun } from "../offline/mockRuntime";
-import { readStackFile } from "../offline/stackFile";
+import { parseEngineConfig } from "../program/stackConfig";
+import { runProgram } from "../offline/runtime/program";
+import type { ProgramRun } from "../offline/runtime/recorder";
+import { readStackFile } from "../offline/runtime/stackFile";
 import { input, ofType, TYPES } from "./helpers";
 
 describe("the program with the dev stack", () => {

@@ -1,8 +1,10 @@
 // Runs the mocha suite with TypeScript support and ends with the one line CI reads:
-// "N passed, N failed". Arguments: test files or folders (default: test/), --grep <pattern>,
-// --update-snapshots (rewrite the plan snapshots in test/snapshots/).
-import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+// "N passed, N failed". Arguments: test files or folders (default: the fast suite, test/ without
+// test/slow/), --grep <pattern>, --update-snapshots (rewrite the plan snapshots in test/snapshots/).
+// With TEST_SUMMARY_FILE set, the counts are also appended to that file, so .ci/run can print one
+// closing line for the fast and the slow suite together (test/total.mjs).
+import { appendFileSync, readdirSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import Mocha from "mocha";
 import { register } from "tsx/esm/api";
@@ -13,11 +15,15 @@ const require = createRequire(import.meta.url);
 require("tsx/cjs");
 register();
 
-function collect(target) {
+/** Test files under `target`; the slow suite is only collected when it is named. */
+function collect(target, named) {
   if (statSync(target).isDirectory()) {
+    if (!named && basename(target) === "slow") {
+      return [];
+    }
     return readdirSync(target)
       .sort()
-      .flatMap((entry) => collect(join(target, entry)));
+      .flatMap((entry) => collect(join(target, entry), false));
   }
   return target.endsWith(".test.ts") ? [resolve(target)] : [];
 }
@@ -37,7 +43,7 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const mocha = new Mocha({ timeout: 120_000, reporter: "spec", grep });
-for (const file of (targets.length ? targets : ["test"]).flatMap(collect)) {
+for (const file of (targets.length ? targets : ["test"]).flatMap((t) => collect(t, targets.length > 0))) {
   mocha.addFile(file);
 }
 
@@ -45,6 +51,9 @@ const runner = mocha.run((failures) => {
   const { passes = 0, pending = 0 } = runner.stats ?? {};
   if (pending) {
     console.log(`${pending} pending`);
+  }
+  if (process.env.TEST_SUMMARY_FILE) {
+    appendFileSync(process.env.TEST_SUMMARY_FILE, JSON.stringify({ passes, failures }) + "\n");
   }
   console.log(`${passes} passed, ${failures} failed`);
   process.exitCode = failures > 0 || passes === 0 ? 1 : 0;

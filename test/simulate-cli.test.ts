@@ -2,11 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
-import { parseEngineConfig } from "../components/config";
-import { bucketSeconds, timelineSpec } from "../offline/chart";
-import { main } from "../offline/simulate";
-import { readStackFile } from "../offline/stackFile";
-import { compareDefaults, comparisonTable, type ComparisonRow } from "../offline/whyDefaults";
+import { bucketSeconds, timelineSpec } from "../offline/commands/chart";
+import { runPlan } from "../offline/commands/plan";
+import { main } from "../offline/commands/simulate";
+import { compareDefaults, comparisonTable, type ComparisonRow } from "../offline/commands/whyDefaults";
 import { simulate } from "../simulator";
 import { captureOutput } from "./helpers";
 import { findAll, parseXml } from "./xml";
@@ -78,9 +77,9 @@ describe("npm run simulate", function () {
     );
   });
 
-  it("charts offered load and outcomes per minute, and breakers per backend", () => {
-    const config = parseEngineConfig(readStackFile("dev").config);
-    const result = simulate(config, {
+  it("charts offered load and outcomes per minute, and breakers per backend", async () => {
+    const { model } = await runPlan({ stack: "dev" });
+    const result = simulate(model, {
       durationSeconds: 120,
       arrivals: { perMinute: 30 },
       request: { deployment: "gpt-4o-mini", promptTokens: 300, maxTokens: 200, completionTokens: 100 },
@@ -100,8 +99,8 @@ describe("npm run simulate", function () {
 describe("why the defaults (README evidence)", function () {
   this.timeout(60_000);
   let rows: ComparisonRow[];
-  before(() => {
-    rows = compareDefaults();
+  before(async () => {
+    rows = await compareDefaults();
   });
   const rate = (scenario: string, variant: string) =>
     rows.find((r) => r.scenario === scenario && r.variant === variant)!;

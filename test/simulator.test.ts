@@ -1,7 +1,11 @@
 import { expect } from "chai";
-import { ConfigError, parseStackConfig, type StackConfig } from "../components/config";
-import { resolveRetryPolicy } from "../policies/apiPolicy";
+import { parseIsoDuration } from "../common/duration";
+import { ConfigError } from "../common/errors";
+import { resolveRetryPolicy } from "../components/apimGatewayArgs";
+import { runPlan } from "../offline/commands/plan";
+import { parseStackConfig, type StackConfig } from "../program/stackConfig";
 import { Breaker, type BreakerRule } from "../simulator/breaker";
+import type { GatewayModel } from "../simulator/model";
 import { EventQueue, seededRandom } from "../simulator/eventQueue";
 import { ProvisionedLimiter, StandardLimiter } from "../simulator/limiters";
 import {
@@ -13,23 +17,66 @@ import {
   type ScenarioInput,
 } from "../simulator";
 import { PoolSelector } from "../simulator/pool";
+import { child, parseXml } from "./xml";
 
 const REQUEST = { deployment: "chat", promptTokens: 300, maxTokens: 200, completionTokens: 100 };
 
-/** A stack config with one `chat` deployment (Standard, 100K TPM unless overridden) on each instance. */
+/**
+ * The gateway a stack config describes, as the simulator sees it: every instance in the pool of each
+ * deployment it hosts. Built directly (without running the program) to keep these tests fast; the
+ * plan's own model of a deployed stack is checked in test/gateway-model.test.ts.
+ */
+function modelOf(config: StackConfig): GatewayModel {
+  const b = config.circuitBreaker;
+  const names = [...new Set(config.resolvedInstances.flatMap((i) => i.deployments.map((d) => d.name)))];
+  return {
+    pools: names.map((deployment) => ({
+      deployment,
+      members: config.resolvedInstances.flatMap((i) =>
+        i.deployments
+          .filter((d) => d.name === deployment)
+          .map((d) => ({
+            name: i.name,
+            location: i.location,
+            priority: i.priority,
+            weight: i.weight,
+            model: d.model,
+            sku: d.sku,
+            capacity: d.capacity,
+          })),
+      ),
+    })),
+    breaker: b.enabled
+      ? {
+          failureCount: b.failureCount,
+          failurePercentage: b.failurePercentage,
+          intervalMs: parseIsoDuration(b.interval)!,
+          tripDurationMs: parseIsoDuration(b.tripDuration)!,
+          statusRanges: b.statusCodes,
+          acceptRetryAfter: b.acceptRetryAfter,
+        }
+      : undefined,
+    retry: resolveRetryPolicy(config.retry, config.resolvedInstances.length),
+    poolRetryAfterSeconds: Math.ceil(parseIsoDuration(b.tripDuration)! / 1000),
+  };
+}
+
+/** A gateway over instances with one `chat` deployment each (Standard, 100K TPM unless overridden). */
 function stack(
   instances: unknown[],
   extra: Record<string, unknown> = {},
   capacity = 100,
   model = "gpt-4o-mini",
-): StackConfig {
-  return parseStackConfig({
-    location: "swedencentral",
-    instances,
-    deployments: [{ name: "chat", model, version: "1", sku: "Standard", capacity }],
-    apim: { sku: "StandardV2", publisherEmail: "a@b.co", publisherName: "x" },
-    ...extra,
-  });
+): GatewayModel {
+  return modelOf(
+    parseStackConfig({
+      location: "swedencentral",
+      instances,
+      deployments: [{ name: "chat", model, version: "1", sku: "Standard", capacity }],
+      apim: { sku: "StandardV2", publisherEmail: "a@b.co", publisherName: "x" },
+      ...extra,
+    }),
+  );
 }
 
 const scenario = (extra: Partial<ScenarioInput>): ScenarioInput => ({
@@ -152,23 +199,33 @@ describe("resilience model: behaviour", () => {
     expect(result.callsPerBackend.swedencentral).to.equal(result.breakerTrips.swedencentral);
   });
 
-  it("uses the retry the gateway's policy renders (same function, same defaults)", () => {
-    const config = stack([{ location: "swedencentral" }, { location: "francecentral" }, { location: "eastus2" }]);
-    const result = simulate(config, scenario({ durationSeconds: 60 }));
-    expect(result.retryPolicy).to.deep.equal(resolveRetryPolicy(config.retry, 3));
-    expect(result.retryPolicy.count).to.equal(2);
+  it("simulates the retry the deployed API policy performs", async () => {
+    const { model, topology } = await runPlan({ stack: "dev" });
+    const result = simulate(
+      model,
+      scenario({ durationSeconds: 60, request: { ...REQUEST, deployment: "gpt-4o-mini" } }),
+    );
+    const retry = child(child(parseXml(topology.policyXml!), "backend"), "retry").attributes;
+    expect(result.retryPolicy.count).to.equal(Number(retry.count));
+    expect(result.retryPolicy.count).to.equal(1); // two instances: one retry on the other
+    expect(result.retryPolicy.statusCodes.map((code) => `context.Response.StatusCode == ${code}`)).to.deep.equal(
+      [...retry.condition.matchAll(/context\.Response\.StatusCode == \d+/g)].map((m) => m[0]),
+    );
+    expect(result.retryPolicy.firstFastRetry).to.equal(retry["first-fast-retry"] === "true");
   });
 
   it("serves a provisioned deployment from its bucket and spills to pay-as-you-go when it is full", () => {
-    const config = parseStackConfig({
-      location: "swedencentral",
-      instances: [
-        { location: "swedencentral", deployments: { chat: { sku: "ProvisionedManaged", capacity: 1 } } },
-        { location: "francecentral", priority: 2 },
-      ],
-      deployments: [{ name: "chat", model: "gpt-4o", version: "1", sku: "GlobalStandard", capacity: 300 }],
-      apim: { sku: "StandardV2", publisherEmail: "a@b.co", publisherName: "x" },
-    });
+    const config = modelOf(
+      parseStackConfig({
+        location: "swedencentral",
+        instances: [
+          { location: "swedencentral", deployments: { chat: { sku: "ProvisionedManaged", capacity: 1 } } },
+          { location: "francecentral", priority: 2 },
+        ],
+        deployments: [{ name: "chat", model: "gpt-4o", version: "1", sku: "GlobalStandard", capacity: 300 }],
+        apim: { sku: "StandardV2", publisherEmail: "a@b.co", publisherName: "x" },
+      }),
+    );
     // 1 PTU of gpt-4o = 2,500 input TPM; 60 calls x (300 + 3 x 100) = 36,000 equivalents per minute.
     const result = simulate(config, scenario({ durationSeconds: 900 }));
     expect(result.successRate).to.equal(1);

@@ -1,0 +1,35 @@
+/*
+ * API Management facts this project relies on, in one place for the components, the plan and the
+ * policy pack. This file imports nothing, so the policy pack (its own npm package) can use it.
+ */
+
+/**
+ * APIM tiers this project deploys, with their scale-unit range. Consumption is left out on purpose:
+ * it has no backend circuit breaker. Isolated is retired; PremiumV2 is not in ARM API 2024-05-01.
+ */
+export const APIM_SKU_UNITS = {
+  Developer: { min: 1, max: 1 },
+  Basic: { min: 1, max: 2 },
+  Standard: { min: 1, max: 4 },
+  Premium: { min: 1, max: 31 },
+  BasicV2: { min: 1, max: 10 },
+  StandardV2: { min: 1, max: 10 },
+} as const;
+export type ApimSku = keyof typeof APIM_SKU_UNITS;
+export const APIM_SKUS = Object.keys(APIM_SKU_UNITS) as ApimSku[];
+
+/** The classic (stv2) tiers; the v2 tiers refuse classic-only settings such as protocol switches. */
+export const CLASSIC_TIERS: readonly ApimSku[] = ["Developer", "Basic", "Standard", "Premium"];
+
+/** An APIM backend pool holds at most this many members. */
+export const MAX_POOL_MEMBERS = 30;
+
+/** Pool priority and weight are integers in this range; a lower priority number is preferred. */
+export const POOL_PRIORITY_RANGE = { min: 0, max: 100 } as const;
+
+/** APIM backend ids: at most 80 characters, none of `* # & + : < > ?` (ARM's pattern for backendId). */
+export const BACKEND_ID_MAX_LENGTH = 80;
+export const BACKEND_ID_FORBIDDEN = /[*#&+:<>?]/;
+
+/** Built-in role "Cognitive Services OpenAI User": call inference APIs, nothing else. */
+export const OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";

@@ -1,0 +1,304 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE } from "../common/apim";
+import { DEPLOYMENT_SKUS, VERSION_UPGRADE_OPTIONS, type DeploymentSku } from "../common/azureOpenAi";
+import { additionalRegionsSchema, bool, declaredRegions, int, regionSchema, strictObject } from "../common/validation";
+import { inputText, tagsInput } from "./inputs";
+
+/*
+ * The public args of OpenAiScaleSet and their validation, side by side. The interfaces are what
+ * Pulumi's analyzer turns into a schema for other languages (no union types); the zod schemas check
+ * the same fields at run time (test/args-schema.test.ts fails when the two drift apart).
+ */
+
+/** A per-instance change to one deployment's SKU or capacity. */
+export interface OpenAiDeploymentOverrideArgs {
+  /** Deployment SKU on this instance (e.g. `GlobalProvisionedManaged` in the PTU region). */
+  sku?: string;
+  /** Capacity on this instance: thousands of tokens per minute, or PTUs for provisioned SKUs. */
+  capacity?: number;
+}
+
+/** One Azure OpenAI account to create. */
+export interface OpenAiInstanceArgs {
+  /** Azure region of the account, e.g. `swedencentral`. */
+  location: string;
+  /** Stable key of the instance, used in resource names (2-40 lowercase letters, digits or hyphens, starting with a letter). Defaults to the location; needed when two instances share a region. */
+  name?: string;
+  /** Pool priority, 0-100; lower is preferred. Default 1. */
+  priority?: number;
+  /** Share of traffic within the priority group, 0-100. Default: equal shares. */
+  weight?: number;
+  /** Overrides of the SKU or capacity of deployments on this instance, by deployment name. */
+  deployments?: { [deploymentName: string]: OpenAiDeploymentOverrideArgs };
+}
+
+/** A model deployment created on every instance. */
+export interface OpenAiDeploymentArgs {
+  /** Deployment name clients use (2-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit), e.g. `gpt-4o-mini`. */
+  name: string;
+  /** Model name, e.g. `gpt-4o-mini`. */
+  model: string;
+  /** Model version, e.g. `2024-07-18`. */
+  version: string;
+  /** One of Standard, GlobalStandard, DataZoneStandard, ProvisionedManaged, GlobalProvisionedManaged, DataZoneProvisionedManaged. Default Standard. */
+  sku?: string;
+  /** Thousands of tokens per minute (PTUs for provisioned SKUs), per instance. Default 1. */
+  capacity?: number;
+  /** One of OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable, NoAutoUpgrade. Default OnceCurrentVersionExpired. */
+  versionUpgradeOption?: string;
+}
+
+export interface OpenAiScaleSetArgs {
+  /** Resource group that holds the accounts. */
+  resourceGroupName: pulumi.Input<string>;
+  /** The accounts to create, 1 to 30 (an APIM pool's member limit). */
+  instances: OpenAiInstanceArgs[];
+  /** Model deployments created on every account. */
+  deployments: OpenAiDeploymentArgs[];
+  /** Turn off API-key authentication so only Entra ID tokens work. Default true. */
+  disableLocalAuth?: boolean;
+  /** `Enabled` or `Disabled`. Default `Enabled`: APIM reaches the accounts over their public endpoints. */
+  publicNetworkAccess?: string;
+  /** Tags applied to every account and deployment. */
+  tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Region names to accept in addition to the built-in list (for regions newer than this library). */
+  additionalRegions?: string[];
+}
+
+/** One OpenAI account as the gateway's backend pool sees it; what `ApimGateway` takes as `backends`. */
+export interface OpenAiBackend {
+  /** Stable key of the instance; names the APIM backend. */
+  name: string;
+  /** Azure region of the account. */
+  location: string;
+  /** The account's endpoint, e.g. `https://<subdomain>.openai.azure.com/`. */
+  endpoint: pulumi.Output<string>;
+  /** ARM id of the account; the scope of the gateway's role assignment. */
+  resourceId: pulumi.Output<string>;
+  /** Pool priority, 0-100; lower is preferred. */
+  priority: number;
+  /** Pool weight within the priority group, 0-100. */
+  weight: number;
+}
+
+/** Instance names: they become parts of Azure resource names. */
+export const INSTANCE_NAME_RULE =
+  "2-40 lowercase letters, digits or hyphens, starting with a letter and not ending in a hyphen";
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
+/** Deployment names, as Azure OpenAI accepts them. */
+export const DEPLOYMENT_NAME_RULE = "2-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
+
+const PRIORITY_OR_WEIGHT = `an integer from ${POOL_PRIORITY_RANGE.min} to ${POOL_PRIORITY_RANGE.max}`;
+const priorityOrWeight = (allowed: string) => int(POOL_PRIORITY_RANGE.min, POOL_PRIORITY_RANGE.max, allowed);
+
+const deploymentSku = z.enum(DEPLOYMENT_SKUS, { error: `one of ${DEPLOYMENT_SKUS.join(", ")}` });
+const deploymentCapacity = int(
+  1,
+  1_000_000,
+  "a whole number ≥ 1: thousands of tokens per minute, or PTUs for provisioned SKUs",
+);
+
+export const deploymentOverrideSchema = strictObject(
+  {
+    sku: deploymentSku.optional(),
+    capacity: deploymentCapacity.optional(),
+  },
+  "an object { sku?, capacity? }",
+);
+
+export function instanceSchema(additionalRegions: readonly string[] = []) {
+  return strictObject(
+    {
+      location: regionSchema(additionalRegions),
+      name: z.string({ error: INSTANCE_NAME_RULE }).regex(INSTANCE_NAME, { error: INSTANCE_NAME_RULE }).optional(),
+      priority: priorityOrWeight(`${PRIORITY_OR_WEIGHT} (lower is preferred)`).default(1),
+      weight: priorityOrWeight(PRIORITY_OR_WEIGHT).optional(),
+      deployments: z
+        .record(z.string(), deploymentOverrideSchema, {
+          error: "a map from a deployment name to { sku?, capacity? }",
+        })
+        .optional(),
+    },
+    "an object { location, name?, priority?, weight?, deployments? }",
+  );
+}
+
+export const deploymentSchema = strictObject(
+  {
+    name: z
+      .string({ error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` })
+      .regex(DEPLOYMENT_NAME, { error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` }),
+    model: z
+      .string({ error: "a model name such as gpt-4o-mini" })
+      .min(1, { error: "a model name such as gpt-4o-mini" }),
+    version: z
+      .string({ error: 'a model version as a quoted string, such as "2024-07-18"' })
+      .min(1, { error: 'a model version as a quoted string, such as "2024-07-18"' }),
+    sku: deploymentSku.default("Standard"),
+    capacity: deploymentCapacity.default(1),
+    versionUpgradeOption: z
+      .enum(VERSION_UPGRADE_OPTIONS, { error: `one of ${VERSION_UPGRADE_OPTIONS.join(", ")}` })
+      .default("OnceCurrentVersionExpired"),
+  },
+  "an object { name, model, version, sku?, capacity?, versionUpgradeOption? }",
+);
+
+/** 1 to 30 instances: the pool's member limit. */
+export function instancesSchema(additionalRegions: readonly string[] = []) {
+  return z
+    .array(instanceSchema(additionalRegions), {
+      error: `a list of 1 to ${MAX_POOL_MEMBERS} instances { location, priority?, weight? }`,
+    })
+    .min(1, { error: `a list of 1 to ${MAX_POOL_MEMBERS} instances { location, priority?, weight? }` })
+    .max(MAX_POOL_MEMBERS, {
+      error: `at most ${MAX_POOL_MEMBERS} instances (an APIM backend pool holds at most ${MAX_POOL_MEMBERS} members)`,
+    });
+}
+
+export const deploymentsSchema = z
+  .array(deploymentSchema, {
+    error: "a list of at least one deployment { name, model, version, sku?, capacity? }",
+  })
+  .min(1, { error: "a list of at least one deployment { name, model, version, sku?, capacity? }" });
+
+type ParsedInstance = z.output<ReturnType<typeof instanceSchema>>;
+type ParsedDeployment = z.output<typeof deploymentSchema>;
+
+/** Cross-field rules of `instances`, shared by the stack config and the OpenAiScaleSet args. */
+export function checkInstances(
+  instances: readonly ParsedInstance[],
+  deployments: readonly ParsedDeployment[],
+  ctx: z.RefinementCtx,
+  key = "instances",
+): void {
+  const seen = new Map<string, number>();
+  instances.forEach((instance, i) => {
+    const name = instance.name ?? instance.location;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key, i, instance.name ? "name" : "location"],
+        input: name,
+        message: `a name not used by ${key}[${first}]: give instances in the same region distinct \`name\`s`,
+      });
+    } else {
+      seen.set(name, i);
+    }
+    for (const override of Object.keys(instance.deployments ?? {})) {
+      if (!deployments.some((d) => d.name === override)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key, i, "deployments", override],
+          input: override,
+          message: `the name of a configured deployment: one of ${deployments.map((d) => d.name).join(", ")}`,
+        });
+      }
+    }
+  });
+  // A weight on some members of a priority group but not others would silently skew the split.
+  const groups = new Map<number, ParsedInstance[]>();
+  for (const instance of instances) {
+    groups.set(instance.priority, [...(groups.get(instance.priority) ?? []), instance]);
+  }
+  for (const [priority, members] of groups) {
+    const weighted = members.filter((m) => m.weight !== undefined).length;
+    if (weighted > 0 && weighted < members.length) {
+      const i = instances.findIndex((m) => m.priority === priority && m.weight === undefined);
+      ctx.addIssue({
+        code: "custom",
+        path: [key, i, "weight"],
+        input: undefined,
+        message: `a weight, because other instances with priority ${priority} have one (weight all or none of a priority group)`,
+      });
+    }
+  }
+}
+
+/** Cross-field rules of `deployments`, shared by the stack config and the OpenAiScaleSet args. */
+export function checkDeployments(
+  deployments: readonly ParsedDeployment[],
+  ctx: z.RefinementCtx,
+  key = "deployments",
+): void {
+  const seen = new Map<string, number>();
+  deployments.forEach((deployment, i) => {
+    const first = seen.get(deployment.name.toLowerCase());
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key, i, "name"],
+        input: deployment.name,
+        message: `a deployment name not already used by ${key}[${first}] (names are case-insensitive in Azure)`,
+      });
+    } else {
+      seen.set(deployment.name.toLowerCase(), i);
+    }
+  });
+}
+
+/** The whole args object of OpenAiScaleSet. */
+export function scaleSetArgsSchema(args: unknown) {
+  const additionalRegions = declaredRegions((args as { additionalRegions?: unknown } | undefined)?.additionalRegions);
+  return strictObject(
+    {
+      resourceGroupName: inputText("a resource group name"),
+      instances: instancesSchema(additionalRegions),
+      deployments: deploymentsSchema,
+      disableLocalAuth: bool().default(true),
+      publicNetworkAccess: z.enum(["Enabled", "Disabled"], { error: "one of Enabled, Disabled" }).default("Enabled"),
+      tags: tagsInput.optional(),
+      additionalRegions: additionalRegionsSchema,
+    },
+    "an object { resourceGroupName, instances, deployments, disableLocalAuth?, publicNetworkAccess?, tags?, additionalRegions? }",
+  ).superRefine((parsed, ctx) => {
+    checkInstances(parsed.instances, parsed.deployments, ctx);
+    checkDeployments(parsed.deployments, ctx);
+  });
+}
+
+/** A model deployment as it is created on one instance, after that instance's overrides. */
+export interface ResolvedDeployment {
+  name: string;
+  model: string;
+  version: string;
+  sku: DeploymentSku;
+  capacity: number;
+  versionUpgradeOption: string;
+}
+
+/** An OpenAI instance with every default filled in. */
+export interface ResolvedInstance {
+  /** Unique key of the instance; names its Azure resources. Defaults to the location. */
+  name: string;
+  location: string;
+  priority: number;
+  weight: number;
+  deployments: ResolvedDeployment[];
+}
+
+/**
+ * Fills in instance defaults: the name (the location), the weight (equal shares inside a priority
+ * group when nobody set one), and each deployment's SKU/capacity after the instance's overrides.
+ */
+export function resolveInstances(
+  instances: readonly ParsedInstance[],
+  deployments: readonly ResolvedDeployment[],
+): ResolvedInstance[] {
+  return instances.map((instance) => ({
+    name: instance.name ?? instance.location,
+    location: instance.location,
+    priority: instance.priority,
+    weight: instance.weight ?? 1,
+    deployments: deployments.map((deployment) => ({
+      ...deployment,
+      ...definedOnly(instance.deployments?.[deployment.name] ?? {}),
+    })),
+  }));
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,102 @@
+import type { PlanResult } from "./plan";
+import { describeProbe } from "./resilienceProbe";
+
+const num = (n: number | undefined) => (n === undefined ? "unknown" : n.toLocaleString("en-US"));
+const ranges = (codes: { min: number; max: number }[]) =>
+  codes.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(", ");
+
+/** The human-readable summary printed by `npm run plan`. */
+export function summarize({ plan, topology }: PlanResult, artifactsDir?: string): string {
+  const lines: string[] = [];
+  lines.push(`Offline plan for stack "${plan.stack}" (project ${plan.project}): ${plan.resources.length} resources`);
+  lines.push(`Note: ${plan.note}`, "");
+
+  lines.push("Resources by type:");
+  const width = Math.max(...Object.keys(plan.resourceCounts).map((t) => t.length));
+  for (const [type, count] of Object.entries(plan.resourceCounts)) {
+    lines.push(`  ${type.padEnd(width)}  ${count}`);
+  }
+
+  lines.push("", `OpenAI instances (${topology.instances.length}):`);
+  for (const instance of topology.instances) {
+    lines.push(`  ${instance.accountName}  region ${instance.location}`);
+    for (const d of instance.deployments) {
+      lines.push(`    ${d.name}: ${d.model} ${d.version}, ${d.sku}, capacity ${d.capacity}`);
+    }
+  }
+
+  for (const pool of topology.pools) {
+    lines.push(
+      "",
+      `Backend pool ${pool.backendId} (${pool.members.length} members; lower priority number first):`,
+    );
+    const byPriority = new Map<number, string[]>();
+    for (const m of pool.members) {
+      byPriority.set(m.priority, [...(byPriority.get(m.priority) ?? []), `${m.backendId} (weight ${m.weight})`]);
+    }
+    for (const [priority, members] of [...byPriority].sort(([a], [b]) => a - b)) {
+      lines.push(`  priority ${priority}: ${members.join(", ")}`);
+    }
+  }
+  const breaker = topology.backends.find((b) => b.breaker)?.breaker;
+  if (breaker) {
+    const threshold =
+      breaker.failureCount !== undefined
+        ? `${breaker.failureCount} failure(s)`
+        : `${breaker.failurePercentage}% failures`;
+    lines.push(
+      `Circuit breaker (per backend): trips after ${threshold} within ${breaker.interval} on ${ranges(breaker.statusCodes)}; ` +
+        `open for ${breaker.tripDuration}${breaker.acceptRetryAfter ? " or as long as the backend's Retry-After asks" : ""}`,
+    );
+  } else if (topology.backends.length > 0) {
+    lines.push("Circuit breaker: none");
+  }
+  if (topology.retry) {
+    lines.push(
+      topology.retry.count > 0
+        ? `Gateway retry: up to ${topology.retry.count} on ${topology.retry.statusCodes.join(", ")}, each attempt re-picks from the pool (interval ${topology.retry.intervalSeconds} s${topology.retry.firstFastRetry ? ", first retry immediate" : ""})`
+        : "Gateway retry: none",
+    );
+  }
+  if (topology.gateway && topology.api) {
+    const m = topology.monitoring;
+    lines.push(
+      "",
+      `Gateway: APIM ${topology.gateway.sku} x${topology.gateway.capacity}, endpoint ${topology.gateway.gatewayUrl}/${topology.api.path} ` +
+        `(name is a placeholder: gateway-<random suffix>)`,
+      `  API ${topology.api.path}: ${topology.api.protocols.join("/")} only, subscription ${topology.api.subscriptionRequired ? "required" : "NOT required"} (api-key header), imported as ${topology.api.format}`,
+      `  Monitoring: ${m.workspace ? "new Log Analytics workspace, " : ""}${m.appInsights ? "new Application Insights, " : ""}${m.diagnosticSettings} diagnostic settings, token metrics ${m.tokenMetric ? "on" : "off"}${m.tokenLimit ? `, token limit ${num(m.tokenLimit)}/min per subscription` : ""}`,
+    );
+  }
+
+  lines.push("", "Capacity per deployment (members of its pool; N-1 = without the largest):");
+  for (const c of plan.capacity) {
+    lines.push(
+      `  ${c.deployment} (${c.model}): ${num(c.tokensPerMinute)} TPM, ${num(c.requestsPerMinute)} RPM; ` +
+        `N-1 without ${c.largestInstance}: ${num(c.tokensPerMinuteNMinus1)} TPM, ${num(c.requestsPerMinuteNMinus1)} RPM`,
+    );
+  }
+
+  if (plan.resilience) {
+    lines.push("", `Resilience (simulated; npm run simulate for more): ${describeProbe(plan.resilience)}`);
+  }
+
+  const pack = plan.policyPack;
+  lines.push(
+    "",
+    pack.length
+      ? `Policy pack (${pack.filter((v) => v.enforcementLevel === "mandatory").length} mandatory, ${pack.filter((v) => v.enforcementLevel !== "mandatory").length} advisory; pulumi preview --policy-pack policy-pack applies the same rules):`
+      : "Policy pack: no violations",
+  );
+  for (const v of pack) {
+    lines.push(`  - [${v.enforcementLevel}] ${v.policy}: ${v.message}${v.simulated ? ` Simulated: ${v.simulated}.` : ""}`);
+  }
+  lines.push("", plan.warnings.length ? `Plan checks (${plan.warnings.length}):` : "Plan checks: nothing to report");
+  for (const warning of plan.warnings) {
+    lines.push(`  - ${warning}`);
+  }
+  if (artifactsDir) {
+    lines.push("", `Artifacts in ${artifactsDir}: plan.json, policy.xml, openapi.json, architecture.md`);
+  }
+  return lines.join("\n") + "\n";
+}

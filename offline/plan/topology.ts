@@ -1,0 +1,221 @@
+import { XMLParser } from "fast-xml-parser";
+import type { DeploymentSku } from "../../common/azureOpenAi";
+import type { RetryPolicy } from "../../policies/apiPolicy";
+import { ofType, type RecordedResource } from "../runtime/recorder";
+
+/*
+ * What a set of recorded registrations describes, read back from the resources themselves (not from
+ * the config), so the plan, its checks and the simulation see what would be sent to Azure.
+ */
+
+export interface PlannedDeployment {
+  name: string;
+  model: string;
+  version: string;
+  sku: DeploymentSku;
+  capacity: number;
+}
+
+export interface PlannedInstance {
+  /** The instance's key: the account's logical name without its component's prefix (`openai-swedencentral` -> `swedencentral`). */
+  name: string;
+  /** Logical name of the account resource. */
+  resource: string;
+  accountName: string;
+  location: string;
+  endpoint: string;
+  deployments: PlannedDeployment[];
+}
+
+export interface PlannedBreaker {
+  failureCount?: number;
+  failurePercentage?: number;
+  interval: string;
+  tripDuration: string;
+  statusCodes: { min: number; max: number }[];
+  acceptRetryAfter: boolean;
+}
+
+/** A Single backend: one account (by its endpoint), with its breaker. */
+export interface PlannedBackend {
+  backendId: string;
+  /** The account this backend calls (by endpoint), when the stack created it. */
+  instance?: PlannedInstance;
+  url: string;
+  breaker?: PlannedBreaker;
+}
+
+export interface PlannedPoolMember {
+  backendId: string;
+  priority: number;
+  weight: number;
+}
+
+export interface PlannedPool {
+  backendId: string;
+  members: PlannedPoolMember[];
+}
+
+export interface Topology {
+  instances: PlannedInstance[];
+  backends: PlannedBackend[];
+  pools: PlannedPool[];
+  retry?: RetryPolicy;
+  /** Retry-After (seconds) the policy gives a 429/503 without one. */
+  fallbackRetryAfterSeconds?: number;
+  api?: { path: string; format: string; protocols: string[]; subscriptionRequired: boolean };
+  gateway?: { serviceName: string; sku: string; capacity: number; location?: string; gatewayUrl: string };
+  policyXml?: string;
+  /** The API definition exactly as it would be imported (inline JSON text or a link). */
+  openApi?: { format: string; value: string };
+  monitoring: {
+    workspace: boolean;
+    appInsights: boolean;
+    diagnosticSettings: number;
+    tokenMetric: boolean;
+    tokenLimit?: number;
+  };
+}
+
+const get = (r: RecordedResource, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
+
+const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" });
+
+/** Reads the retry around forward-request back out of a rendered API policy. */
+export function retryFromPolicy(xml: string): RetryPolicy {
+  const doc = xmlParser.parse(xml) as { policies?: { backend?: { retry?: Record<string, string> } } };
+  const retry = doc.policies?.backend?.retry;
+  if (!retry) {
+    return { count: 0, statusCodes: [], intervalSeconds: 0, firstFastRetry: false };
+  }
+  const optional = (name: string) => (retry[name] === undefined ? undefined : Number(retry[name]));
+  return {
+    count: Number(retry.count),
+    statusCodes: [...String(retry.condition).matchAll(/StatusCode == (\d+)/g)].map((m) => Number(m[1])),
+    intervalSeconds: Number(retry.interval),
+    deltaSeconds: optional("delta"),
+    maxIntervalSeconds: optional("max-interval"),
+    firstFastRetry: retry["first-fast-retry"] === "true",
+  };
+}
+
+/** The Retry-After value the policy's on-error section sets, in seconds. */
+export function fallbackRetryAfterFromPolicy(xml: string): number | undefined {
+  const match = /<set-header name="Retry-After" exists-action="skip">\s*<value>(\d+)<\/value>/.exec(xml);
+  return match ? Number(match[1]) : undefined;
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+
+export function topologyOf(resources: readonly RecordedResource[]): Topology {
+  const accounts = ofType(resources, "azure-native:cognitiveservices:Account");
+  const deployments = ofType(resources, "azure-native:cognitiveservices:Deployment");
+  const backendResources = ofType(resources, "azure-native:apimanagement:Backend");
+
+  const logicalNameOf = (urn: string) => urn.split("::").pop() ?? "";
+  const instances = accounts.map((account): PlannedInstance => {
+    const accountName = String(get(account, "accountName") ?? account.name);
+    const component = logicalNameOf(account.parent);
+    return {
+      name: component && account.name.startsWith(`${component}-`) ? account.name.slice(component.length + 1) : account.name,
+      resource: account.name,
+      accountName,
+      location: String(get(account, "location")),
+      endpoint: String((account.state.properties as Record<string, unknown> | undefined)?.endpoint ?? ""),
+      deployments: deployments
+        .filter((d) => get(d, "accountName") === accountName)
+        .map((d) => ({
+          name: String(get(d, "deploymentName")),
+          model: String(get(d, "properties", "model", "name")),
+          version: String(get(d, "properties", "model", "version")),
+          sku: get(d, "sku", "name") as DeploymentSku,
+          capacity: Number(get(d, "sku", "capacity")),
+        })),
+    };
+  });
+
+  const singles = backendResources.filter((b) => get(b, "type") === "Single");
+  const backends = singles.map((single): PlannedBackend => {
+    const url = String(get(single, "url"));
+    const rule = (get(single, "circuitBreaker", "rules") as Record<string, unknown>[] | undefined)?.[0];
+    const condition = (rule?.failureCondition ?? {}) as Record<string, unknown>;
+    return {
+      backendId: String(get(single, "backendId")),
+      url,
+      instance: instances.find((i) => i.endpoint && trimSlash(url).startsWith(trimSlash(i.endpoint))),
+      breaker: rule
+        ? {
+            failureCount: condition.count as number | undefined,
+            failurePercentage: condition.percentage as number | undefined,
+            interval: String(condition.interval),
+            tripDuration: String(rule.tripDuration),
+            statusCodes: (condition.statusCodeRanges ?? []) as { min: number; max: number }[],
+            acceptRetryAfter: rule.acceptRetryAfter === true,
+          }
+        : undefined,
+    };
+  });
+
+  const pools = backendResources
+    .filter((b) => get(b, "type") === "Pool")
+    .map((pool): PlannedPool => ({
+      backendId: String(get(pool, "backendId")),
+      members: ((get(pool, "pool", "services") ?? []) as { id: string; priority: number; weight: number }[]).map(
+        (service) => {
+          const single = singles.find((s) => s.id === service.id);
+          return {
+            backendId: String(single ? get(single, "backendId") : service.id),
+            priority: service.priority,
+            weight: service.weight,
+          };
+        },
+      ),
+    }));
+
+  const [policy] = ofType(resources, "azure-native:apimanagement:ApiPolicy");
+  const policyXml = policy ? String(get(policy, "value")) : undefined;
+  const [api] = ofType(resources, "azure-native:apimanagement:Api");
+  const [service] = ofType(resources, "azure-native:apimanagement:ApiManagementService");
+  return {
+    instances,
+    backends,
+    pools,
+    retry: policyXml ? retryFromPolicy(policyXml) : undefined,
+    fallbackRetryAfterSeconds: policyXml ? fallbackRetryAfterFromPolicy(policyXml) : undefined,
+    api: api
+      ? {
+          path: String(get(api, "path")),
+          format: String(get(api, "format")),
+          protocols: (get(api, "protocols") ?? []) as string[],
+          subscriptionRequired: get(api, "subscriptionRequired") === true,
+        }
+      : undefined,
+    gateway: service
+      ? {
+          serviceName: String(get(service, "serviceName")),
+          sku: String(get(service, "sku", "name")),
+          capacity: Number(get(service, "sku", "capacity")),
+          location: get(service, "location") as string | undefined,
+          gatewayUrl: String(service.state.gatewayUrl),
+        }
+      : undefined,
+    policyXml,
+    openApi: api ? { format: String(get(api, "format")), value: String(get(api, "value")) } : undefined,
+    monitoring: {
+      workspace: ofType(resources, "azure-native:operationalinsights:Workspace").length > 0,
+      appInsights: ofType(resources, "azure-native:applicationinsights:Component").length > 0,
+      diagnosticSettings: ofType(resources, "azure-native:monitor:DiagnosticSetting").length,
+      tokenMetric: policyXml?.includes("<azure-openai-emit-token-metric") ?? false,
+      tokenLimit: policyXml ? Number(/tokens-per-minute="(\d+)"/.exec(policyXml)?.[1]) || undefined : undefined,
+    },
+  };
+}
+
+/** The members of a pool with the account and deployment each one serves. */
+export function poolMembers(topology: Topology, pool: PlannedPool) {
+  return pool.members.map((member) => {
+    const backend = topology.backends.find((b) => b.backendId === member.backendId);
+    return { ...member, backend, instance: backend?.instance };
+  });
+}

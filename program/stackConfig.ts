@@ -1,0 +1,169 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { closest } from "../common/didYouMean";
+import { ConfigError, toProblems, type ConfigProblem } from "../common/errors";
+import { additionalRegionsSchema, declaredRegions, regionSchema, strictObject } from "../common/validation";
+import {
+  apimCapacitySchema,
+  apimSkuNameSchema,
+  apiPathSchema,
+  checkApimCapacity,
+  circuitBreakerSchema,
+  publisherEmailSchema,
+  publisherNameSchema,
+  retryArgsSchema,
+  specUrlSchema,
+  tokenLimitSchema,
+} from "../components/apimGatewayArgs";
+import { monitoringSchema } from "../components/gatewayMonitoringArgs";
+import { tagsSchema } from "../components/inputs";
+import {
+  checkDeployments,
+  checkInstances,
+  deploymentsSchema,
+  instancesSchema,
+  resolveInstances,
+  type ResolvedInstance,
+} from "../components/openAiScaleSetArgs";
+
+/*
+ * The program's stack config: which `openai-apim:*` keys it reads, their schema (built from the
+ * components' own arg schemas, so a rule is written once) and the reader `pulumi up` calls.
+ */
+
+/** The config namespace of this project's keys (`openai-apim:instances`, ...). */
+export const CONFIG_NAMESPACE = "openai-apim";
+
+/** Keys read from the `openai-apim` namespace; any other key there is reported as a typo. */
+export const STACK_CONFIG_KEYS = [
+  "instances",
+  "deployments",
+  "apim",
+  "circuitBreaker",
+  "retry",
+  "api",
+  "monitoring",
+  "tokenLimit",
+  "tags",
+  "resourceGroupName",
+  "additionalRegions",
+] as const;
+
+/** Keys whose value is a plain string, never JSON (a resource group called "123" stays a string). */
+const STRING_KEYS: ReadonlySet<string> = new Set(["resourceGroupName"]);
+
+const apimSchema = strictObject(
+  {
+    sku: apimSkuNameSchema,
+    capacity: apimCapacitySchema,
+    publisherEmail: publisherEmailSchema,
+    publisherName: publisherNameSchema,
+  },
+  "an object { sku, capacity?, publisherEmail, publisherName }",
+).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
+
+const apiSchema = strictObject({ path: apiPathSchema, specUrl: specUrlSchema }, "an object { path?, specUrl? }");
+
+export function stackConfigSchema(additionalRegions: readonly string[] = []) {
+  return strictObject(
+    {
+      location: regionSchema(additionalRegions),
+      resourceGroupName: z
+        .string({ error: "1-90 letters, digits, '.', '_', '-' or '(' ')', not ending in '.'" })
+        .regex(/^[-\w._()]{0,89}[-\w_()]$/, {
+          error: "1-90 letters, digits, '.', '_', '-' or '(' ')', not ending in '.'",
+        })
+        .optional(),
+      additionalRegions: additionalRegionsSchema,
+      instances: instancesSchema(additionalRegions),
+      deployments: deploymentsSchema,
+      apim: apimSchema,
+      circuitBreaker: circuitBreakerSchema.default(circuitBreakerSchema.parse({})),
+      retry: retryArgsSchema.default(retryArgsSchema.parse({})),
+      api: apiSchema.default(apiSchema.parse({})),
+      monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+      tokenLimit: tokenLimitSchema.optional(),
+      tags: tagsSchema.default({}),
+    },
+    "the stack config",
+  ).superRefine((config, ctx) => {
+    checkInstances(config.instances, config.deployments, ctx);
+    checkDeployments(config.deployments, ctx);
+  });
+}
+
+export type StackConfigInput = z.input<ReturnType<typeof stackConfigSchema>>;
+export type ParsedStackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
+
+/**
+ * The validated stack config with every default applied. `instances` keeps the configured shape
+ * (what `OpenAiScaleSet` takes); `resolvedInstances` has names, weights and per-instance
+ * deployments filled in (what capacity arithmetic reads).
+ */
+export type StackConfig = ParsedStackConfig & { resolvedInstances: ResolvedInstance[] };
+
+const rootKey = (first: string) =>
+  first === "location" ? "azure-native:location" : first === "" ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${first}`;
+
+/**
+ * Validates raw stack config (key -> parsed value, `location` being `azure-native:location`) and
+ * applies defaults. Reports every problem at once in a `ConfigError`.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, unknownKeys: readonly string[] = []): StackConfig {
+  const problems: ConfigProblem[] = unknownKeys.map((key) => {
+    const hint = closest(key, STACK_CONFIG_KEYS);
+    return {
+      key: `${CONFIG_NAMESPACE}:${key}`,
+      given: "a key this project does not read",
+      allowed: `only the keys ${STACK_CONFIG_KEYS.join(", ")}` + (hint ? ` (did you mean "${hint}"?)` : ""),
+    };
+  });
+  const schema = stackConfigSchema(declaredRegions(raw.additionalRegions));
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    problems.push(...toProblems(result.error.issues, rootKey));
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError("Invalid stack config", problems);
+  }
+  return { ...result.data, resolvedInstances: resolveInstances(result.data.instances, result.data.deployments) };
+}
+
+/**
+ * Validates config in the form the engine hands a program (`namespace:key` -> text, structured
+ * values as JSON), as `pulumi.runtime.allConfig()` returns it.
+ */
+export function parseEngineConfig(engineConfig: Record<string, string>): StackConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = { location: engineConfig["azure-native:location"] };
+  const unknownKeys: string[] = [];
+  for (const [fullKey, text] of Object.entries(engineConfig)) {
+    if (!fullKey.startsWith(prefix)) {
+      continue;
+    }
+    const key = fullKey.slice(prefix.length);
+    if ((STACK_CONFIG_KEYS as readonly string[]).includes(key)) {
+      raw[key] = STRING_KEYS.has(key) ? text : parseJsonOrText(text);
+    } else {
+      unknownKeys.push(key);
+    }
+  }
+  return parseStackConfig(raw, unknownKeys);
+}
+
+/**
+ * Reads this project's keys from the current stack's config and validates them. Call once at
+ * program start, before any resource is registered.
+ */
+export function readStackConfig(): StackConfig {
+  return parseEngineConfig(pulumi.runtime.allConfig());
+}
+
+/** Structured config arrives as JSON text; a bare word (`swedencentral`) stays text so the schema can name it. */
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,112 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+
+/*
+ * The README and docs/ stay navigable: every relative link points at a file that exists and, with an
+ * anchor, at a heading in it; the README's layout table names every top-level folder and nothing
+ * that is not there.
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+const DOCS = [
+  "README.md",
+  ...fs
+    .readdirSync(path.join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
+
+/** GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to hyphens. */
+export function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[`*_]/g, "")
+    .replace(/[^\p{L}\p{N} -]/gu, "")
+    .replace(/ /g, "-");
+}
+
+function anchorsOf(markdown: string): Set<string> {
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, "");
+  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
+}
+
+/** Relative links `[text](target)` outside code blocks, with the file they are in. */
+export function relativeLinks(file: string, markdown: string): { file: string; target: string }[] {
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
+  return [...withoutCode.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
+    .map((target) => ({ file, target }));
+}
+
+/** Links whose file or anchor does not exist. */
+export function brokenLinks(files: Record<string, string>): string[] {
+  const broken: string[] = [];
+  for (const [file, markdown] of Object.entries(files)) {
+    for (const { target } of relativeLinks(file, markdown)) {
+      const [pathPart, anchor] = target.split("#");
+      const resolved = pathPart ? path.posix.normalize(path.posix.join(path.posix.dirname(file), pathPart)) : file;
+      const text =
+        files[resolved] ??
+        (fs.existsSync(path.join(ROOT, resolved)) ? fs.readFileSync(path.join(ROOT, resolved), "utf8") : undefined);
+      if (text === undefined) {
+        broken.push(`${file}: ${target} (no such file)`);
+      } else if (anchor && resolved.endsWith(".md") && !anchorsOf(text).has(anchor)) {
+        broken.push(`${file}: ${target} (no heading #${anchor})`);
+      }
+    }
+  }
+  return broken;
+}
+
+describe("documentation", () => {
+  const files = Object.fromEntries(DOCS.map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")]));
+
+  it("has a README and one guide per topic in docs/", () => {
+    expect(DOCS.length).to.be.at.least(6);
+  });
+
+  it("resolves every relative link, anchors included", () => {
+    expect(relativeLinks("README.md", files["README.md"]).length).to.be.greaterThan(8);
+    expect(brokenLinks(files)).to.deep.equal([]);
+  });
+
+  it("catches a link to a missing file or heading (so the check above can fail)", () => {
+    expect(
+      brokenLinks({ "README.md": "# Title\n[a](docs/nope.md) [b](#title) [c](#nowhere) [d](https://x.y/z)" }),
+    ).to.deep.equal(["README.md: docs/nope.md (no such file)", "README.md: #nowhere (no heading #nowhere)"]);
+  });
+
+  it("keeps the README to what a newcomer needs first", () => {
+    expect(files["README.md"].split("\n").length).to.be.below(300);
+    for (const heading of [
+      "Quick start",
+      "Deploy",
+      "Calling the gateway",
+      "Configuration at a glance",
+      "Documentation",
+    ]) {
+      expect(files["README.md"]).to.match(new RegExp(`^## ${heading}`, "m"));
+    }
+  });
+
+  it("has a project layout table that matches the tree", () => {
+    const section = files["README.md"].split("## Project layout")[1].split("\n## ")[0];
+    const listed = [...section.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1].replace(/\/$/, ""));
+    for (const entry of listed) {
+      expect(fs.existsSync(path.join(ROOT, entry)), `${entry} is listed but does not exist`).to.equal(true);
+    }
+    const folders = fs
+      .readdirSync(ROOT, { withFileTypes: true })
+      .filter(
+        (e) =>
+          e.isDirectory() &&
+          !e.name.startsWith(".") &&
+          !["node_modules", "dist", "bin", "plan", "reports"].includes(e.name),
+      )
+      .map((e) => e.name);
+    expect(folders.filter((f) => !listed.includes(f))).to.deep.equal([]);
+  });
+});
