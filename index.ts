@@ -20,6 +20,7 @@ const openAi = new OpenAiScaleSet("openai", {
   deployments: config.deployments,
   tags: config.tags,
   additionalRegions: config.additionalRegions,
+  additionalModelAvailability: config.additionalModelAvailability,
 });
 
 const gateway = new ApimGateway("gateway", {
@@ -33,6 +34,7 @@ const gateway = new ApimGateway("gateway", {
   retry: config.retry,
   apiPath: config.api.path,
   specUrl: config.api.specUrl,
+  backendTimeoutSeconds: config.api.backendTimeoutSeconds,
   monitoring: config.monitoring,
   tokenLimit: config.tokenLimit,
   tags: config.tags,
@@ -40,14 +42,16 @@ const gateway = new ApimGateway("gateway", {
 });
 
 export const resourceGroupName = resourceGroup.name;
-/** Base URL of the gateway: the `azure_endpoint` of the Azure OpenAI SDKs (with the default api path). */
+/** Base URL of the gateway, `https://<name>.azure-api.net`. */
 export const gatewayUrl = gateway.gatewayUrl;
-/** The inference API: `<gatewayUrl>/<api path>`. */
+/** What a client sets as its Azure endpoint (the SDKs append /openai/... to it). */
 export const endpoint = gateway.endpoint;
 /** Key of the default subscription: send it as the api-key header. */
 export const subscriptionKey = gateway.subscriptionKey;
 /** Log Analytics workspace with APIM and OpenAI logs (KQL examples in the README). */
 export const workspaceId = gateway.workspaceId;
+/** Application Insights: turn on custom metrics with dimensions once (docs/operations.md). */
+export const appInsightsId = gateway.appInsightsId;
 export const appInsightsName = gateway.appInsightsName;
 export const appInsightsConnectionString = gateway.appInsightsConnectionString;
 export const openAiEndpoints = openAi.backends.map((b) => ({

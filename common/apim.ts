@@ -33,3 +33,9 @@ export const BACKEND_ID_FORBIDDEN = /[*#&+:<>?]/;
 
 /** Built-in role "Cognitive Services OpenAI User": call inference APIs, nothing else. */
 export const OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+
+/**
+ * Built-in role "Monitoring Metrics Publisher": lets APIM's identity send telemetry to Application
+ * Insights, so the component can refuse instrumentation-key (local) authentication.
+ */
+export const MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb";

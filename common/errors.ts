@@ -43,7 +43,7 @@ export function describeValue(value: unknown): string {
     // Cycles and BigInts: an error message must never throw.
     text = String(value);
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** `["instances", 1, "priority"]` -> `instances[1].priority`, after the caller's prefix for the first segment. */

@@ -3,18 +3,20 @@ import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as random from "@pulumi/random";
 import { CLASSIC_TIERS, OPENAI_USER_ROLE_ID } from "../common/apim";
-import { APIM_NAME_MAX_LENGTH, deterministicGuid, dnsLabel, uniqueName } from "../common/naming";
+import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "../policies/apiPolicy";
 import {
   backendUrl,
   circuitBreakerRule,
+  clientEndpoint,
   gatewayArgsSchema,
   resolveRetryPolicy,
   type ApimGatewayArgs,
 } from "./apimGatewayArgs";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
+import { grantRole } from "./roleAssignment";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "3h", update: "3h", delete: "3h" };
@@ -30,6 +32,22 @@ const CLASSIC_TLS_HARDENING: Record<string, string> = Object.fromEntries(
     "Backend.Protocols.Ssl30",
   ].map((setting) => [`Microsoft.WindowsAzure.ApiManagement.Gateway.Security.${setting}`, "False"]),
 );
+
+/**
+ * azure-native fills in `enableClientCertificate: false` whenever it is not set, and Azure refuses
+ * exactly that on the Developer tier ("Setting EnableClientCertificate flag to false is not supported
+ * for Developer SKU": pulumi/pulumi-azure-native#1741, #1865). ARM documents the flag for the
+ * Consumption tier only and this gateway never asks for client certificates, so it is left out of
+ * the request on every tier and Azure keeps its own default.
+ */
+export const omitClientCertificateFlag: pulumi.ResourceTransformation = (args) => {
+  if (args.type !== "azure-native:apimanagement:ApiManagementService") {
+    return undefined;
+  }
+  const props = { ...args.props };
+  delete props.enableClientCertificate;
+  return { props, opts: args.opts };
+};
 
 /** APIM entity ids inside the gateway's own service. */
 export const POOL_BACKEND_ID = "openai-pool";
@@ -61,7 +79,11 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly subscription: apimanagement.Subscription;
   /** Base URL of the gateway, e.g. `https://<name>.azure-api.net`. */
   public readonly gatewayUrl: pulumi.Output<string>;
-  /** What clients use as the Azure OpenAI endpoint: `https://<name>.azure-api.net/<apiPath>`. */
+  /**
+   * What a client sets as its Azure endpoint (`azure_endpoint` in Python, `endpoint` in TypeScript):
+   * the gateway URL plus the API path without its final `openai`, which the SDKs append themselves.
+   * `https://<name>.azure-api.net` with the default path.
+   */
   public readonly endpoint: pulumi.Output<string>;
   /** Primary key of the default subscription (secret). */
   public readonly subscriptionKey: pulumi.Output<string>;
@@ -73,6 +95,8 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly retryPolicy: pulumi.Output<RetryPolicy>;
   /** Log Analytics workspace receiving APIM and OpenAI logs (undefined with monitoring off). */
   public readonly workspaceId: pulumi.Output<string | undefined>;
+  /** Application Insights component id (undefined with monitoring off). */
+  public readonly appInsightsId: pulumi.Output<string | undefined>;
   /** Application Insights component name (undefined with monitoring off). */
   public readonly appInsightsName: pulumi.Output<string | undefined>;
   /** Application Insights connection string, secret (undefined with monitoring off). */
@@ -107,7 +131,7 @@ export class ApimGateway extends pulumi.ComponentResource {
         customProperties: CLASSIC_TIERS.includes(parsed.sku.name) ? CLASSIC_TLS_HARDENING : undefined,
         tags: parsed.tags,
       },
-      { parent: this, customTimeouts: APIM_TIMEOUTS },
+      { parent: this, customTimeouts: APIM_TIMEOUTS, transformations: [omitClientCertificateFlag] },
     );
     const service = { resourceGroupName: parsed.resourceGroupName, serviceName: this.service.name };
     this.principalId = this.service.identity.apply((identity) => {
@@ -118,23 +142,18 @@ export class ApimGateway extends pulumi.ComponentResource {
     });
 
     const client = authorization.getClientConfigOutput({ parent: this });
-    const roleDefinitionId = pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${OPENAI_USER_ROLE_ID}`;
 
     this.roleAssignments = [];
     this.backends = [];
     for (const backend of parsed.backends) {
       this.roleAssignments.push(
-        new authorization.RoleAssignment(
+        grantRole(
           `${name}-openai-user-${backend.name}`,
           {
             scope: backend.resourceId,
             principalId: this.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId,
-            // Same scope, principal and role -> same name on every run, so no duplicate assignment.
-            roleAssignmentName: pulumi
-              .all([backend.resourceId, this.principalId])
-              .apply(([scope, principal]) => deterministicGuid(scope, principal, OPENAI_USER_ROLE_ID)),
+            roleId: OPENAI_USER_ROLE_ID,
+            subscriptionId: client.subscriptionId,
             description: `Lets the API Management gateway "${name}" call Azure OpenAI with its managed identity.`,
           },
           { parent: this },
@@ -210,6 +229,8 @@ export class ApimGateway extends pulumi.ComponentResource {
             tags: parsed.tags,
             suffix: suffix.result,
             service: this.service,
+            principalId: this.principalId,
+            subscriptionId: client.subscriptionId,
             accounts: parsed.backends.map((backend) => ({
               name: backend.name,
               resourceId: backend.resourceId,
@@ -219,6 +240,7 @@ export class ApimGateway extends pulumi.ComponentResource {
         )
       : undefined;
     this.workspaceId = pulumi.output(monitoring?.workspaceId);
+    this.appInsightsId = pulumi.output(monitoring?.appInsightsId);
     this.appInsightsName = pulumi.output(monitoring?.appInsightsName);
     this.appInsightsConnectionString = pulumi.secret(pulumi.output(monitoring?.appInsightsConnectionString));
 
@@ -226,6 +248,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     const policyXml = renderApiPolicy({
       poolBackendId: POOL_BACKEND_ID,
       retry,
+      timeoutSeconds: parsed.backendTimeoutSeconds,
       retryAfterSeconds: fallbackRetryAfterSeconds(parsed.circuitBreaker.tripDuration),
       // Token metrics need the diagnostic's metrics switch, so they come with monitoring.
       tokenMetric: monitoring ? { namespace: TOKEN_METRIC_NAMESPACE } : undefined,
@@ -286,7 +309,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     );
 
     this.gatewayUrl = this.service.gatewayUrl;
-    this.endpoint = pulumi.interpolate`${this.service.gatewayUrl}/${parsed.apiPath}`;
+    this.endpoint = this.service.gatewayUrl.apply((url) => clientEndpoint(url, parsed.apiPath));
 
     this.registerOutputs({
       service: this.service,
@@ -304,6 +327,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       policyXml: this.policyXml,
       retryPolicy: this.retryPolicy,
       workspaceId: this.workspaceId,
+      appInsightsId: this.appInsightsId,
       appInsightsName: this.appInsightsName,
       appInsightsConnectionString: this.appInsightsConnectionString,
     });

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as apimanagement from "@pulumi/azure-native/apimanagement";
 import { z } from "zod";
 import { APIM_SKU_UNITS, APIM_SKUS, MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE, type ApimSku } from "../common/apim";
-import type { RetryPolicy } from "../policies/apiPolicy";
+import { DEFAULT_BACKEND_TIMEOUT_SECONDS, type RetryPolicy } from "../policies/apiPolicy";
 import {
   additionalRegionsSchema,
   bool,
@@ -83,7 +83,7 @@ export interface RetryArgs {
   maxIntervalSeconds?: number;
   /** First retry immediately; default true. */
   firstFastRetry?: boolean;
-  /** Backend status codes that are retried; default [429, 503]. */
+  /** Backend status codes that are retried; default [429, 500, 502, 503, 504]. */
   statusCodes?: number[];
 }
 
@@ -116,6 +116,8 @@ export interface ApimGatewayArgs {
   apiPath?: string;
   /** Import the API from this https link (OpenAPI 3 JSON) instead of the bundled document. */
   specUrl?: string;
+  /** Seconds the gateway waits for a backend's response headers, 1-240; default 240 (long non-streamed generations). */
+  backendTimeoutSeconds?: number;
   /** Log Analytics, Application Insights, APIM diagnostics and token metrics; on by default. */
   monitoring?: GatewayMonitoringArgs;
   /** Limit tokens per minute per subscription key (azure-openai-token-limit). */
@@ -211,6 +213,14 @@ export const circuitBreakerSchema = strictObject(
     failureCount: breaker.failureCount ?? (breaker.failurePercentage === undefined ? 1 : undefined),
   }));
 
+/**
+ * What the gateway retries on another pool member: throttling and the transient server errors, as
+ * Microsoft's AI-Gateway samples do (429 and 5xx). 501 and 505 are not transient. Simulated with the
+ * shipped scenarios (README, "Why the defaults"), adding 500, 502 and 504 to 429 and 503 serves more
+ * clients during a regional outage and costs nothing elsewhere.
+ */
+export const DEFAULT_RETRY_STATUS_CODES = [429, 500, 502, 503, 504];
+
 export const retryArgsSchema = strictObject(
   {
     count: int(0, 50, "a whole number of retries from 0 to 50 (default: number of instances - 1)").optional(),
@@ -223,17 +233,46 @@ export const retryArgsSchema = strictObject(
         error: "a list of HTTP status codes such as [429, 503]",
       })
       .min(1, { error: "a list of at least one HTTP status code such as [429, 503]" })
-      .default([429, 503]),
+      .default(DEFAULT_RETRY_STATUS_CODES),
   },
   "an object { count?, intervalSeconds?, deltaSeconds?, maxIntervalSeconds?, firstFastRetry?, statusCodes? }",
-);
+).superRefine((retry, ctx) => {
+  // APIM's retry backs off exponentially only with interval, delta and max-interval together; it
+  // defines nothing for max-interval alone (retry-policy.md), so that is refused rather than sent.
+  if (retry.maxIntervalSeconds !== undefined && retry.deltaSeconds === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxIntervalSeconds"],
+      input: retry.maxIntervalSeconds,
+      message: "nothing unless deltaSeconds is set too (exponential back-off needs interval, delta and max-interval)",
+    });
+  }
+});
 
+/**
+ * The API's path under the gateway URL. The SDKs append `/openai/...` to the endpoint they are given
+ * (`AzureOpenAI`) or are given `<endpoint>/openai/v1` (`OpenAI`), so the path must end in `openai`.
+ */
+const API_PATH_RULE =
+  "a URL path ending in the segment openai, such as openai or ai/openai (letters, digits, '-', '_', '/'; no leading slash): the OpenAI SDKs append /openai/... to the endpoint they are given";
 export const apiPathSchema = z
-  .string({ error: "a URL path segment such as openai (letters, digits, '-', '_', '/')" })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,399}$/, {
-    error: "a URL path segment such as openai (letters, digits, '-', '_', '/'; no leading slash)",
-  })
+  .string({ error: API_PATH_RULE })
+  .max(400, { error: API_PATH_RULE })
+  .regex(/^(?:[A-Za-z0-9][A-Za-z0-9_-]*\/)*openai$/, { error: API_PATH_RULE })
   .default("openai");
+
+/** What a client sets as its Azure endpoint: the gateway URL and the API path without its final `openai`. */
+export function clientEndpoint(gatewayUrl: string, apiPath: string): string {
+  const prefix = apiPath.replace(/\/?openai$/, "");
+  return `${gatewayUrl.replace(/\/+$/, "")}${prefix ? `/${prefix}` : ""}`;
+}
+/** forward-request's timeout; Microsoft says values above 240 s may not be honoured (forward-request-policy.md). */
+export const backendTimeoutSchema = int(
+  1,
+  240,
+  "whole seconds from 1 to 240 (APIM may not honour more: idle connections are dropped after about four minutes)",
+).default(DEFAULT_BACKEND_TIMEOUT_SECONDS);
+
 export const specUrlSchema = z
   .url({ protocol: /^https$/, error: "an https:// link to an OpenAPI 3 JSON document" })
   .optional();
@@ -298,6 +337,7 @@ export function gatewayArgsSchema(args: unknown) {
       retry: retryArgsSchema.default(retryArgsSchema.parse({})),
       apiPath: apiPathSchema,
       specUrl: specUrlSchema,
+      backendTimeoutSeconds: backendTimeoutSchema,
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
       tokenLimit: tokenLimitSchema.optional(),
       tags: tagsInput.optional(),

@@ -3,8 +3,10 @@ import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../common/apim";
 import { uniqueName } from "../common/naming";
 import type { ParsedMonitoring } from "./gatewayMonitoringArgs";
+import { grantRole } from "./roleAssignment";
 
 /*
  * The gateway's telemetry: a Log Analytics workspace, a workspace-based Application Insights, the
@@ -73,15 +75,21 @@ export interface MonitoringContext {
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   suffix: pulumi.Output<string>;
   service: apimanagement.ApiManagementService;
+  /** The gateway's managed identity, which authenticates the logger to Application Insights. */
+  principalId: pulumi.Output<string>;
+  subscriptionId: pulumi.Input<string>;
   /** Accounts whose platform logs and metrics go to the workspace, by backend name. */
   accounts: { name: string; resourceId: pulumi.Input<string> }[];
 }
 
 export interface GatewayMonitoring {
   workspaceId: pulumi.Output<string>;
+  appInsightsId: pulumi.Output<string>;
   appInsightsName: pulumi.Output<string>;
   appInsightsConnectionString: pulumi.Output<string>;
   logger: apimanagement.Logger;
+  /** "Monitoring Metrics Publisher" for the gateway's identity on the Application Insights component. */
+  publisher: pulumi.Resource;
   diagnostic: apimanagement.Diagnostic;
   diagnosticSettings: monitor.DiagnosticSetting[];
 }
@@ -133,6 +141,8 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
         applicationType: "web",
         workspaceResourceId: workspaceId,
         ingestionMode: "LogAnalytics",
+        // Only Entra ID-authenticated telemetry: the logger below sends with the gateway's identity.
+        disableLocalAuth: true,
         tags: ctx.tags,
       },
       { parent, additionalSecretOutputs: ["connectionString", "instrumentationKey"] },
@@ -143,18 +153,33 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
   }
   connectionString = pulumi.secret(connectionString);
 
+  // Application Insights recommends the logger authenticate with APIM's managed identity (role
+  // "Monitoring Metrics Publisher" on the component, `identityClientId: SystemAssigned`), which lets
+  // the component turn local (instrumentation-key) authentication off: api-management-howto-app-insights.md.
+  const publisher = grantRole(
+    `${name}-metrics-publisher`,
+    {
+      scope: appInsightsId,
+      principalId: ctx.principalId,
+      roleId: MONITORING_METRICS_PUBLISHER_ROLE_ID,
+      subscriptionId: ctx.subscriptionId,
+      description: `Lets the API Management gateway "${name}" send telemetry to Application Insights with its managed identity.`,
+    },
+    { parent },
+  );
   const logger = new apimanagement.Logger(
     `${name}-logger`,
     {
       ...service,
       loggerId: "appinsights",
       loggerType: "applicationInsights",
-      description: "Application Insights for the OpenAI gateway",
+      description: "Application Insights for the OpenAI gateway, authenticated with the gateway's managed identity",
       resourceId: appInsightsId,
       isBuffered: true,
-      credentials: { connectionString },
+      credentials: { connectionString, identityClientId: "SystemAssigned" },
     },
-    { parent, additionalSecretOutputs: ["credentials"] },
+    // Telemetry sent before the identity holds its role would be refused.
+    { parent, additionalSecretOutputs: ["credentials"], dependsOn: [publisher] },
   );
 
   const diagnostic = new apimanagement.Diagnostic(
@@ -192,9 +217,11 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
 
   return {
     workspaceId,
+    appInsightsId,
     appInsightsName,
     appInsightsConnectionString: connectionString,
     logger,
+    publisher,
     diagnostic,
     diagnosticSettings: settings,
   };

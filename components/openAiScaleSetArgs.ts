@@ -2,7 +2,16 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE } from "../common/apim";
 import { DEPLOYMENT_SKUS, VERSION_UPGRADE_OPTIONS, type DeploymentSku } from "../common/azureOpenAi";
-import { additionalRegionsSchema, bool, declaredRegions, int, regionSchema, strictObject } from "../common/validation";
+import { availabilityOf, describeUnavailable } from "../common/modelAvailability";
+import {
+  additionalRegionsSchema,
+  bool,
+  declaredRegions,
+  int,
+  regionSchema,
+  safeRecord,
+  strictObject,
+} from "../common/validation";
 import { inputText, tagsInput } from "./inputs";
 
 /*
@@ -49,6 +58,18 @@ export interface OpenAiDeploymentArgs {
   versionUpgradeOption?: string;
 }
 
+/** Availability of a model that Microsoft's tables (as this library's snapshot has them) do not show yet. */
+export interface ModelAvailabilityArgs {
+  /** Model name, e.g. `gpt-4o`. */
+  model: string;
+  /** Model version, e.g. `2024-11-20`. */
+  version: string;
+  /** Deployment SKU, e.g. `Standard`. */
+  sku: string;
+  /** Regions where Azure now offers this model version with this SKU. */
+  regions: string[];
+}
+
 export interface OpenAiScaleSetArgs {
   /** Resource group that holds the accounts. */
   resourceGroupName: pulumi.Input<string>;
@@ -64,6 +85,8 @@ export interface OpenAiScaleSetArgs {
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list (for regions newer than this library). */
   additionalRegions?: string[];
+  /** Model availability newer than this library's snapshot of Microsoft's tables; each (model, version, SKU, region) deployed must be offered by one or the other. */
+  additionalModelAvailability?: ModelAvailabilityArgs[];
 }
 
 /** One OpenAI account as the gateway's backend pool sees it; what `ApimGateway` takes as `backends`. */
@@ -115,11 +138,10 @@ export function instanceSchema(additionalRegions: readonly string[] = []) {
       name: z.string({ error: INSTANCE_NAME_RULE }).regex(INSTANCE_NAME, { error: INSTANCE_NAME_RULE }).optional(),
       priority: priorityOrWeight(`${PRIORITY_OR_WEIGHT} (lower is preferred)`).default(1),
       weight: priorityOrWeight(PRIORITY_OR_WEIGHT).optional(),
-      deployments: z
-        .record(z.string(), deploymentOverrideSchema, {
-          error: "a map from a deployment name to { sku?, capacity? }",
-        })
-        .optional(),
+      deployments: safeRecord(
+        deploymentOverrideSchema,
+        "a map from a deployment name to { sku?, capacity? }",
+      ).optional(),
     },
     "an object { location, name?, priority?, weight?, deployments? }",
   );
@@ -162,6 +184,26 @@ export const deploymentsSchema = z
     error: "a list of at least one deployment { name, model, version, sku?, capacity? }",
   })
   .min(1, { error: "a list of at least one deployment { name, model, version, sku?, capacity? }" });
+
+/** `additionalModelAvailability`: what Azure offers beyond the snapshot, as the user declares it. */
+export function modelAvailabilitySchema(additionalRegions: readonly string[] = []) {
+  return z
+    .array(
+      strictObject(
+        {
+          model: z.string({ error: "a model name such as gpt-4o" }).min(1, { error: "a model name such as gpt-4o" }),
+          version: z.string({ error: 'a model version as a quoted string, such as "2024-11-20"' }),
+          sku: deploymentSku,
+          regions: z
+            .array(regionSchema(additionalRegions), { error: "a list of region names" })
+            .min(1, { error: "a list of at least one region name" }),
+        },
+        "an object { model, version, sku, regions }",
+      ),
+      { error: "a list of { model, version, sku, regions }" },
+    )
+    .default([]);
+}
 
 type ParsedInstance = z.output<ReturnType<typeof instanceSchema>>;
 type ParsedDeployment = z.output<typeof deploymentSchema>;
@@ -217,6 +259,32 @@ export function checkInstances(
   }
 }
 
+/**
+ * Every deployment an instance would create must be offered in its region with its SKU, by the
+ * availability snapshot or by what the user declares; Azure refuses it otherwise.
+ */
+export function checkAvailability(
+  instances: readonly ParsedInstance[],
+  deployments: readonly ParsedDeployment[],
+  declared: readonly z.output<ReturnType<typeof modelAvailabilitySchema>>[number][],
+  ctx: z.RefinementCtx,
+  key = "instances",
+): void {
+  resolveInstances(instances, deployments).forEach((instance, i) => {
+    for (const d of instance.deployments) {
+      const availability = availabilityOf(d.model, d.version, d.sku, instance.location, declared);
+      if (availability.status === "unavailable") {
+        ctx.addIssue({
+          code: "custom",
+          path: [key, i, "deployments", d.name],
+          input: `${d.model} ${d.version} (${d.sku}) on instance ${instance.name} in ${instance.location}`,
+          message: describeUnavailable(d.model, d.version, d.sku, instance.location, availability),
+        });
+      }
+    }
+  });
+}
+
 /** Cross-field rules of `deployments`, shared by the stack config and the OpenAiScaleSet args. */
 export function checkDeployments(
   deployments: readonly ParsedDeployment[],
@@ -251,11 +319,13 @@ export function scaleSetArgsSchema(args: unknown) {
       publicNetworkAccess: z.enum(["Enabled", "Disabled"], { error: "one of Enabled, Disabled" }).default("Enabled"),
       tags: tagsInput.optional(),
       additionalRegions: additionalRegionsSchema,
+      additionalModelAvailability: modelAvailabilitySchema(additionalRegions),
     },
-    "an object { resourceGroupName, instances, deployments, disableLocalAuth?, publicNetworkAccess?, tags?, additionalRegions? }",
+    "an object { resourceGroupName, instances, deployments, disableLocalAuth?, publicNetworkAccess?, tags?, additionalRegions?, additionalModelAvailability? }",
   ).superRefine((parsed, ctx) => {
     checkInstances(parsed.instances, parsed.deployments, ctx);
     checkDeployments(parsed.deployments, ctx);
+    checkAvailability(parsed.instances, parsed.deployments, parsed.additionalModelAvailability, ctx);
   });
 }
 

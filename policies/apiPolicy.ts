@@ -47,14 +47,15 @@ export interface MetricDimension {
 }
 
 /**
- * Dimensions that split token usage by subscription, API, deployment and the backend that
- * answered (its host names the region's account).
+ * Dimensions that split token usage by subscription, API and deployment. The policy runs in inbound,
+ * before the pool picks a member, so no dimension can name the account that answered; per-account
+ * token figures come from each account's own metrics (docs/operations.md). A request without a
+ * deployment in its path (MatchedParameters throws on a missing key) reports an empty deployment.
  */
 export const DEFAULT_TOKEN_METRIC_DIMENSIONS: readonly MetricDimension[] = [
   { name: "Subscription ID" },
   { name: "API ID" },
-  { name: "Deployment", value: '@(context.Request.MatchedParameters["deployment-id"])' },
-  { name: "Backend", value: "@(context.Request.Url.Host)" },
+  { name: "Deployment", value: '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", ""))' },
 ];
 
 export interface TokenMetricOptions {
@@ -68,10 +69,20 @@ export interface TokenLimitOptions {
   estimatePromptTokens: boolean;
 }
 
+/**
+ * How long forward-request waits for a backend's response headers. Microsoft documents 300 s as the
+ * default and says values above 240 s may not be honoured (idle connections are dropped after about
+ * four minutes): forward-request-policy.md. A long non-streamed generation sends its headers only at
+ * the end, so the default is the longest that is honoured.
+ */
+export const DEFAULT_BACKEND_TIMEOUT_SECONDS = 240;
+
 export interface ApiPolicyOptions {
   /** APIM backend id (not ARM id) of the pool. */
   poolBackendId: string;
   retry: RetryPolicy;
+  /** forward-request timeout in seconds (waiting for the backend's response headers). */
+  timeoutSeconds?: number;
   /** Retry-After given to clients on a 429/503 that has none (e.g. every breaker open). */
   retryAfterSeconds: number;
   /** Token audience; default Cognitive Services. */
@@ -95,8 +106,9 @@ function attribute(name: string, value: string): string {
 
 function renderForward(options: ApiPolicyOptions): string {
   const { retry } = options;
+  const timeout = options.timeoutSeconds ?? DEFAULT_BACKEND_TIMEOUT_SECONDS;
   if (retry.count === 0) {
-    return render(loadTemplate("forward.xml"), {});
+    return render(loadTemplate("forward.xml"), { timeout });
   }
   const backoff = [
     retry.deltaSeconds !== undefined ? ` delta="${retry.deltaSeconds}"` : "",
@@ -110,6 +122,7 @@ function renderForward(options: ApiPolicyOptions): string {
       interval: retry.intervalSeconds,
       firstFastRetry: retry.firstFastRetry,
       poolBackendId: options.poolBackendId,
+      timeout,
     },
     { backoff },
   );

@@ -7,6 +7,7 @@ import {
   apimCapacitySchema,
   apimSkuNameSchema,
   apiPathSchema,
+  backendTimeoutSchema,
   checkApimCapacity,
   circuitBreakerSchema,
   publisherEmailSchema,
@@ -18,10 +19,12 @@ import {
 import { monitoringSchema } from "../components/gatewayMonitoringArgs";
 import { tagsSchema } from "../components/inputs";
 import {
+  checkAvailability,
   checkDeployments,
   checkInstances,
   deploymentsSchema,
   instancesSchema,
+  modelAvailabilitySchema,
   resolveInstances,
   type ResolvedInstance,
 } from "../components/openAiScaleSetArgs";
@@ -47,6 +50,7 @@ export const STACK_CONFIG_KEYS = [
   "tags",
   "resourceGroupName",
   "additionalRegions",
+  "additionalModelAvailability",
 ] as const;
 
 /** Keys whose value is a plain string, never JSON (a resource group called "123" stays a string). */
@@ -62,7 +66,10 @@ const apimSchema = strictObject(
   "an object { sku, capacity?, publisherEmail, publisherName }",
 ).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
 
-const apiSchema = strictObject({ path: apiPathSchema, specUrl: specUrlSchema }, "an object { path?, specUrl? }");
+const apiSchema = strictObject(
+  { path: apiPathSchema, specUrl: specUrlSchema, backendTimeoutSeconds: backendTimeoutSchema },
+  "an object { path?, specUrl?, backendTimeoutSeconds? }",
+);
 
 export function stackConfigSchema(additionalRegions: readonly string[] = []) {
   return strictObject(
@@ -75,6 +82,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
         })
         .optional(),
       additionalRegions: additionalRegionsSchema,
+      additionalModelAvailability: modelAvailabilitySchema(additionalRegions),
       instances: instancesSchema(additionalRegions),
       deployments: deploymentsSchema,
       apim: apimSchema,
@@ -89,6 +97,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
   ).superRefine((config, ctx) => {
     checkInstances(config.instances, config.deployments, ctx);
     checkDeployments(config.deployments, ctx);
+    checkAvailability(config.instances, config.deployments, config.additionalModelAvailability, ctx);
   });
 }
 

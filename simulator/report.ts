@@ -141,7 +141,10 @@ export function report(o: Outcome): SimulationResult {
   }, 0);
   const charged = o.successCharge.reduce((a, b) => a + b, 0);
 
-  const seconds = Math.ceil(Math.max(runMs, ...finalAt, 1) / 1000) + 1;
+  // A loop, not Math.max(...finalAt): one argument per client request overflows the stack.
+  let lastAnswer = Math.max(runMs, 1);
+  for (const at of finalAt) if (at > lastAnswer) lastAnswer = at;
+  const seconds = Math.ceil(lastAnswer / 1000) + 1;
   const series = () => new Array<number>(seconds).fill(0);
   const timeline: Timeline = {
     seconds,

@@ -7,7 +7,7 @@ import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { COGNITIVE_SERVICES_RESOURCE } from "../policies/apiPolicy";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
-import { attempt, existingBackend, input, named, ofType, TYPES } from "./helpers";
+import { attempt, existingBackend, input, named, ofType, openAiUserGrants, TYPES } from "./helpers";
 import { child, findAll, parseXml } from "./xml";
 
 /** Three existing accounts: two preferred (70/30), one spill-over; france's endpoint lacks the trailing slash. */
@@ -71,7 +71,7 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
   it("grants the gateway identity Cognitive Services OpenAI User on each account, with stable GUID names", () => {
     // The built-in role's id, as Azure documents it: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
     const openAiUser = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
-    const assignments = ofType(run.resources, TYPES.roleAssignment);
+    const assignments = openAiUserGrants(run.resources);
     const principal = (service.state.identity as { principalId: string }).principalId;
     expect(assignments.map((a) => input(a, "scope"))).to.deep.equal(BACKENDS.map((b) => b.resourceId));
     for (const a of assignments) {
@@ -166,7 +166,7 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
   it("creates the policy after the pool and the role assignments", () => {
     const [policy] = ofType(run.resources, TYPES.apiPolicy);
     expect(policy.dependencies).to.include(named(run.resources, "gateway-pool").urn);
-    for (const a of ofType(run.resources, TYPES.roleAssignment)) {
+    for (const a of openAiUserGrants(run.resources)) {
       expect(policy.dependencies).to.include(a.urn);
     }
   });
@@ -189,12 +189,21 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     expect(run.invokes).to.include("azure-native:apimanagement:listSubscriptionSecrets");
   });
 
-  it("exports the gateway's OpenAI endpoint", () => {
-    expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net/openai`);
+  it("exports what a client sets as its Azure endpoint: the gateway URL, since the SDKs append /openai", () => {
+    expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net`);
   });
 });
 
 describe("ApimGateway: options", () => {
+  for (const sku of ["Developer", "Premium", "BasicV2", "StandardV2"]) {
+    it(`does not send enableClientCertificate on ${sku} (azure-native would send false, which Azure refuses on Developer)`, async () => {
+      const run = await gateway({ sku: { name: sku } });
+      const [service] = ofType(run.resources, TYPES.service);
+      expect(service.inputs).to.not.have.property("enableClientCertificate");
+      expect(input(service, "sku")).to.deep.equal({ name: sku, capacity: 1 });
+    });
+  }
+
   it("hardens TLS on classic tiers", async () => {
     const run = await gateway({ sku: { name: "Developer" } });
     const [service] = ofType(run.resources, TYPES.service);
@@ -249,7 +258,7 @@ describe("ApimGateway: options", () => {
     const run = await gateway({ specUrl: url, apiPath: "ai/openai" });
     const [api] = ofType(run.resources, TYPES.api);
     expect(api.inputs).to.include({ format: "openapi+json-link", value: url, path: "ai/openai" });
-    expect(run.outputs.endpoint).to.match(/\.azure-api\.net\/ai\/openai$/);
+    expect(run.outputs.endpoint).to.match(/^https:\/\/gateway-[a-z0-9]{6}\.azure-api\.net\/ai$/);
   });
 });
 

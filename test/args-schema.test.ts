@@ -5,6 +5,7 @@ import ts from "typescript";
 import { z } from "zod";
 import { gatewayArgsSchema } from "../components/apimGatewayArgs";
 import { scaleSetArgsSchema } from "../components/openAiScaleSetArgs";
+import { objectOf, type Schema } from "./zodShape";
 
 /*
  * Component args are declared twice: as interfaces (what Pulumi's analyzer turns into other languages'
@@ -56,41 +57,6 @@ function nestedInterface(type: ts.TypeNode | undefined, interfaces: Interfaces):
     return index ? nestedInterface(index.type, interfaces) : undefined;
   }
   return undefined;
-}
-
-type Def = {
-  type: string;
-  innerType?: Schema;
-  in?: Schema;
-  out?: Schema;
-  element?: Schema;
-  valueType?: Schema;
-  shape?: Record<string, Schema>;
-};
-type Schema = z.ZodType & { _zod: { def: Def } };
-
-/** The object, array or map a schema describes, past optional/default/pipe wrappers. */
-function structure(schema: Schema): Schema {
-  for (;;) {
-    const def = schema._zod.def;
-    if (def.innerType && ["optional", "default", "nullable", "readonly", "prefault", "catch"].includes(def.type)) {
-      schema = def.innerType;
-    } else if (def.type === "pipe") {
-      const input = structure(def.in!);
-      schema = ["object", "array", "record"].includes(input._zod.def.type) ? input : def.out!;
-    } else {
-      return schema;
-    }
-  }
-}
-
-/** The object schema describing the elements of an array or the values of a map, or the schema itself. */
-function objectOf(schema: Schema): Schema {
-  const s = structure(schema);
-  const def = s._zod.def;
-  if (def.type === "array") return objectOf(def.element!);
-  if (def.type === "record") return objectOf(def.valueType!);
-  return s;
 }
 
 /** Differences between an interface and the object schema that validates it, recursively. */

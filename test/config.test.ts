@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { parseIsoDuration } from "../common/duration";
-import { ConfigError } from "../common/errors";
 import { readStackFile, toEngineConfig } from "../offline/runtime/stackFile";
+import { configError } from "./helpers";
 import { parseEngineConfig, parseStackConfig, type StackConfig } from "../program/stackConfig";
 
 type Raw = Record<string, unknown>;
@@ -14,20 +14,11 @@ type Raw = Record<string, unknown>;
 function base(): Raw {
   return {
     location: "swedencentral",
-    instances: [{ location: "swedencentral" }, { location: "francecentral" }],
+    // Two regions that offer gpt-4o-mini 2024-07-18 with the default (Standard) SKU.
+    instances: [{ location: "swedencentral" }, { location: "eastus2" }],
     deployments: [{ name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18" }],
     apim: { sku: "BasicV2", publisherEmail: "platform@contoso.com", publisherName: "Contoso" },
   };
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
 }
 
 interface Case {
@@ -352,10 +343,13 @@ describe("stack config validation", () => {
     });
   });
 
-  it("accepts a region added through additionalRegions", () => {
+  it("accepts a region added through additionalRegions, with the models declared available there", () => {
     const raw = base();
     raw.additionalRegions = ["marscentral"];
     inst(raw)[1].location = "marscentral";
+    raw.additionalModelAvailability = [
+      { model: "gpt-4o-mini", version: "2024-07-18", sku: "Standard", regions: ["marscentral"] },
+    ];
     expect(parseStackConfig(raw).resolvedInstances[1].location).to.equal("marscentral");
   });
 });
@@ -369,7 +363,7 @@ describe("stack config defaults", () => {
   it("names instances after their region, at priority 1 with equal weights", () => {
     expect(config.resolvedInstances.map((i) => [i.name, i.priority, i.weight])).to.deep.equal([
       ["swedencentral", 1, 1],
-      ["francecentral", 1, 1],
+      ["eastus2", 1, 1],
     ]);
   });
 

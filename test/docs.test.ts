@@ -1,6 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import { DEPLOYMENT_NAME_RULE, INSTANCE_NAME_RULE } from "../components/openAiScaleSetArgs";
+import { stackConfigSchema } from "../program/stackConfig";
+import { keyPaths, structure, type Schema } from "./zodShape";
 
 /*
  * The README and docs/ stay navigable: every relative link points at a file that exists and, with an
@@ -90,6 +93,27 @@ describe("documentation", () => {
     ]) {
       expect(files["README.md"]).to.match(new RegExp(`^## ${heading}`, "m"));
     }
+  });
+
+  it("documents every stack config key in docs/configuration.md", () => {
+    const reference = files["docs/configuration.md"].replace(/\\_/g, "_");
+    const shape = structure(stackConfigSchema() as unknown as Schema)._zod.def.shape!;
+    const paths = Object.entries(shape).flatMap(([key, field]) => [
+      key === "location" ? "azure-native:location" : `openai-apim:${key}`,
+      ...keyPaths(field, key),
+    ]);
+    expect(paths).to.include.members([
+      "openai-apim:instances",
+      "instances[].deployments.<name>.sku",
+      "retry.statusCodes",
+    ]);
+    expect(paths.filter((p) => !reference.includes(`\`${p}\``))).to.deep.equal([]);
+  });
+
+  it("states the name rules the code enforces", () => {
+    const reference = files["docs/configuration.md"].replace(/\\_/g, "_");
+    expect(reference).to.contain(INSTANCE_NAME_RULE);
+    expect(reference).to.contain(DEPLOYMENT_NAME_RULE);
   });
 
   it("has a project layout table that matches the tree", () => {

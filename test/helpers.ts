@@ -1,3 +1,5 @@
+import { expect } from "chai";
+import { ConfigError } from "../common/errors";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runMocked, type RecordedResource } from "../offline/runtime/recorder";
 
@@ -37,6 +39,17 @@ export async function attempt(program: () => void): Promise<{ error: unknown; re
 
 export { ofType } from "../offline/runtime/recorder";
 
+/** The ConfigError `run` throws; fails the test if it throws something else or nothing. */
+export function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError, but the config was accepted");
+}
+
 /** The one registration with this logical name (fails loudly if there is none or several). */
 export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
   const found = resources.filter((r) => r.name === name);
@@ -70,6 +83,7 @@ export const TYPES = {
   productApi: "azure-native:apimanagement:ProductApi",
   subscription: "azure-native:apimanagement:Subscription",
   roleAssignment: "azure-native:authorization:RoleAssignment",
+  metricAlert: "azure-native:monitor:MetricAlert",
   logger: "azure-native:apimanagement:Logger",
   diagnostic: "azure-native:apimanagement:Diagnostic",
   apiDiagnostic: "azure-native:apimanagement:ApiDiagnostic",
@@ -79,6 +93,15 @@ export const TYPES = {
   resourceGroup: "azure-native:resources:ResourceGroup",
   randomString: "random:index/randomString:RandomString",
 } as const;
+
+/** Role assignments of the built-in role "Cognitive Services OpenAI User" (the gateway's grants on the accounts). */
+export function openAiUserGrants(resources: readonly RecordedResource[]): RecordedResource[] {
+  return resources.filter(
+    (r) =>
+      r.type === TYPES.roleAssignment &&
+      String(r.inputs.roleDefinitionId).endsWith("/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"),
+  );
+}
 
 /** Runs a command's `main` in-process and collects what it writes to stdout and stderr. */
 export async function captureOutput(

@@ -107,6 +107,13 @@ describe("layers point one way", () => {
     expect(violations).to.deep.equal([]);
   });
 
+  it("has no JSON file beside a module of the same name (Node resolves .json before ts-node's .ts)", () => {
+    const shadowed = sourceFiles()
+      .map((file) => file.replace(/\.ts$/, ".json"))
+      .filter((json) => fs.existsSync(path.join(ROOT, json)));
+    expect(shadowed).to.deep.equal([]);
+  });
+
   it("knows every top-level folder with TypeScript in it", () => {
     const layers = new Set(sourceFiles().map(layerOf));
     expect([...layers].filter((l) => !(l in MAY_IMPORT))).to.deep.equal([]);

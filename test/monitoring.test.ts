@@ -64,12 +64,29 @@ describe("gateway monitoring (default: on)", () => {
     expect(insights.additionalSecretOutputs).to.include("connectionString");
   });
 
-  it("connects APIM with an applicationInsights logger whose connection string is a secret", () => {
+  it("connects APIM with a logger that authenticates with the gateway's managed identity", () => {
     const [logger] = ofType(run.resources, TYPES.logger);
     expect(logger.inputs).to.include({ loggerType: "applicationInsights", resourceId: insights.id, isBuffered: true });
-    expect(input(logger, "credentials", "connectionString")).to.equal(insights.state.connectionString);
+    expect(input(logger, "credentials")).to.deep.equal({
+      connectionString: insights.state.connectionString,
+      identityClientId: "SystemAssigned",
+    });
     expect(logger.secretInputs).to.include("credentials.connectionString");
     expect(logger.additionalSecretOutputs).to.include("credentials");
+  });
+
+  it("grants the gateway Monitoring Metrics Publisher on Application Insights before the logger, which turns local auth off", () => {
+    const [service] = ofType(run.resources, TYPES.service);
+    const publisher = ofType(run.resources, TYPES.roleAssignment).find((r) =>
+      String(input(r, "roleDefinitionId")).endsWith("/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb"),
+    )!;
+    expect(publisher.inputs).to.include({
+      scope: insights.id,
+      principalId: (service.state.identity as { principalId: string }).principalId,
+      principalType: "ServicePrincipal",
+    });
+    expect(ofType(run.resources, TYPES.logger)[0].dependencies).to.include(publisher.urn);
+    expect(input(insights, "disableLocalAuth")).to.equal(true);
   });
 
   it("logs every request through a diagnostic with sampling, W3C correlation, client IP, metrics and headers", () => {
@@ -122,12 +139,7 @@ describe("gateway monitoring (default: on)", () => {
   it("emits token metrics from the API policy", () => {
     const metric = child(child(policyOf(run), "inbound"), "azure-openai-emit-token-metric");
     expect(metric.attributes.namespace).to.equal(TOKEN_METRIC_NAMESPACE);
-    expect(metric.children.map((d) => d.attributes.name)).to.deep.equal([
-      "Subscription ID",
-      "API ID",
-      "Deployment",
-      "Backend",
-    ]);
+    expect(metric.children.map((d) => d.attributes.name)).to.deep.equal(["Subscription ID", "API ID", "Deployment"]);
   });
 
   it("exports the workspace id, the App Insights name and its connection string as a secret", () => {

@@ -13,7 +13,7 @@ const REGIONS_3: OpenAiInstanceArgs[] = [
 ];
 const MODELS_2: OpenAiDeploymentArgs[] = [
   { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: "GlobalStandard", capacity: 50 },
-  { name: "embeddings", model: "text-embedding-3-small", version: "1", capacity: 120 },
+  { name: "embeddings", model: "text-embedding-3-small", version: "1", sku: "DataZoneStandard", capacity: 120 },
 ];
 
 async function scaleSet(
@@ -101,7 +101,7 @@ describe("OpenAiScaleSet: 3 regions x 2 models", () => {
       expect(own.map((d) => input(d, "deploymentName"))).to.deep.equal(["gpt-4o", "embeddings"]);
       expect(own.map((d) => input(d, "sku"))).to.deep.equal([
         { name: "GlobalStandard", capacity: 50 },
-        { name: "Standard", capacity: 120 },
+        { name: "DataZoneStandard", capacity: 120 },
       ]);
       expect(own.map((d) => input(d, "properties"))).to.deep.equal([
         {

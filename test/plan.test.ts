@@ -72,17 +72,21 @@ describe("npm run plan", () => {
       "OpenAI instances (2):",
       "Backend pool openai-pool (2 members",
       "Circuit breaker (per backend): trips after 1 failure(s) within PT1M on 429, 500-599",
-      "Gateway retry: up to 1 on 429, 503",
+      "Gateway retry: up to 1 on 429, 500, 502, 503, 504",
       "Capacity per deployment",
       "gpt-4o-mini (gpt-4o-mini): 20,000 TPM, 120 RPM; N-1 without swedencentral: 10,000 TPM, 60 RPM",
       "Policy pack (0 mandatory, 1 advisory;",
       "[advisory] pool-has-spillover: All members of pool gateway-pool share priority 1",
-      "Plan checks: nothing to report",
+      "Plan checks (1):",
+      "CustomMetricsOptedInType=WithDimensions",
       "placeholders",
     ]) {
       expect(result.stdout).to.contain(heading);
     }
-    expect(result.stdout).to.match(/endpoint https:\/\/gateway-[a-z0-9]{6}\.azure-api\.net\/openai/);
+    expect(result.stdout).to.match(
+      /Azure endpoint for clients https:\/\/gateway-[a-z0-9]{6}\.azure-api\.net \(API at \/openai/,
+    );
+    expect(result.stdout).to.contain("enableClientCertificate not sent");
   });
 
   it("cites the resilience model: losing the largest instance for five minutes", () => {
@@ -155,6 +159,50 @@ describe("npm run plan", () => {
     const missing = await captureMain(["--stack", "does-not-exist", "--out", dir]);
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/^No stack file .*Pulumi\.does-not-exist\.yaml/);
+  });
+
+  it("plans a very large capacity (the probe scales load and capacity alike instead of simulating 144,000 requests)", async () => {
+    const file = path.join(dir, "Pulumi.large.yaml");
+    const config = readStackFileConfig();
+    const deployments = config["openai-apim:deployments"] as Record<string, unknown>[];
+    fs.writeFileSync(
+      file,
+      stringify({ config: { ...config, "openai-apim:deployments": [{ ...deployments[0], capacity: 6000 }] } }),
+    );
+    const large = await captureMain(["--stack-file", file, "--out", dir]);
+    expect(large.code, large.stderr).to.equal(0);
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    expect(plan.resilience.requestsPerMinute).to.equal(14_400);
+    expect(plan.resilience.scale).to.be.closeTo(600 / 14_400, 1e-6);
+    // The dev stack's ratio of load to capacity, so about the dev stack's outcome (80 %).
+    expect(plan.resilience.outageSuccessRate).to.be.within(0.7, 0.9);
+  });
+
+  it("reads YAML merge keys in stack files, as the Pulumi CLI does", async () => {
+    const file = path.join(dir, "Pulumi.merged.yaml");
+    fs.writeFileSync(
+      file,
+      [
+        "base: &apim",
+        "  sku: BasicV2",
+        "  publisherEmail: platform@contoso.com",
+        "config:",
+        "  azure-native:location: swedencentral",
+        "  openai-apim:instances: [{ location: swedencentral }, { location: francecentral }]",
+        '  openai-apim:deployments: [{ name: chat, model: gpt-4o-mini, version: "2024-07-18", sku: GlobalStandard }]',
+        "  openai-apim:apim:",
+        "    <<: *apim",
+        "    publisherName: Contoso",
+        "",
+      ].join("\n"),
+    );
+    const merged = await captureMain(["--stack-file", file, "--out", dir]);
+    expect(merged.code, merged.stderr).to.equal(0);
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    const service = plan.resources.find(
+      (r: { type: string }) => r.type === "azure-native:apimanagement:ApiManagementService",
+    );
+    expect(service.inputs).to.deep.include({ sku: { name: "BasicV2", capacity: 1 }, publisherName: "Contoso" });
   });
 
   it("rejects unknown arguments with the usage text", () => {

@@ -233,6 +233,13 @@ describe("resilience model: behaviour", () => {
     expect(result.callsPerBackend.francecentral).to.be.greaterThan(result.callsPerBackend.swedencentral);
   });
 
+  it("reports on a run with more client requests than a function can take arguments (150,000)", () => {
+    const config = stack([{ location: "swedencentral" }], {}, 1_000_000);
+    const result = simulate(config, scenario({ durationSeconds: 60, arrivals: { perMinute: 150_000 } }));
+    expect(result.clientRequests).to.be.within(149_000, 150_000);
+    expect(result.timeline.seconds).to.be.at.least(60);
+  });
+
   it("lets clients retry with the gateway's Retry-After", () => {
     const config = stack([{ location: "swedencentral" }], {}, 5);
     const without = simulate(config, scenario({ arrivals: { perMinute: 20 } }));

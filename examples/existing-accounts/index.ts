@@ -38,5 +38,5 @@ const gateway = new ApimGateway("shared-gateway", {
   monitoring: { openAiDiagnosticSettings: false },
 });
 
-export const endpoint = gateway.gatewayUrl;
+export const endpoint = gateway.endpoint;
 export const apiKey = gateway.subscriptionKey;

@@ -27,5 +27,5 @@ const gateway = new ApimGateway("chat-gateway", {
   tags: { team: "search" },
 });
 
-export const endpoint = gateway.gatewayUrl;
+export const endpoint = gateway.endpoint;
 export const apiKey = gateway.subscriptionKey;

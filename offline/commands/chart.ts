@@ -33,7 +33,11 @@ export function timelineSpec(result: SimulationResult, title: string): VegaLiteS
       traffic.push({ t: start, series: name, perMinute: Math.round(sum * perMinute * 100) / 100 });
     }
     for (const [backend, values] of Object.entries(timeline.breakersOpen)) {
-      breakers.push({ t: start, backend, unitsOpen: Math.max(...values.slice(start, start + bucket)) });
+      breakers.push({
+        t: start,
+        backend,
+        unitsOpen: values.slice(start, start + bucket).reduce((a, b) => Math.max(a, b), 0),
+      });
     }
   }
   const x = { field: "t", type: "quantitative", title: "seconds since start" };

@@ -58,7 +58,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | string {
 /** Reads a scenario file (YAML or JSON). */
 export function readScenario(file: string): unknown {
   try {
-    return parse(fs.readFileSync(file, "utf8"));
+    return parse(fs.readFileSync(file, "utf8"), { merge: true });
   } catch (err) {
     throw new StackFileError(`Cannot read scenario ${file}: ${(err as Error).message}`);
   }

@@ -8,9 +8,9 @@ import type { VegaLiteSpec } from "./chart";
 import { gatewayFor } from "./simulate";
 
 /*
- * The evidence behind three defaults (the breaker honours Retry-After, the gateway retries pool size
- * minus one times, the breaker counts 429): every shipped scenario, run with the defaults and with
- * each default turned off.
+ * The evidence behind the defaults (the breaker honours Retry-After, the gateway retries pool size
+ * minus one times on 429 and the transient 5xx codes, the breaker counts 429): every shipped
+ * scenario, run with the defaults and with each default turned off.
  */
 
 /** Each default turned off, as a change to the gateway the stack deploys. */
@@ -25,6 +25,7 @@ export const VARIANTS: { name: string; change: (model: GatewayModel) => GatewayM
     name: "breaker ignores 429",
     change: (m) => ({ ...m, breaker: m.breaker && { ...m.breaker, statusRanges: [{ min: 500, max: 599 }] } }),
   },
+  { name: "retry 429/503 only", change: (m) => ({ ...m, retry: { ...m.retry, statusCodes: [429, 503] } }) },
 ];
 
 export const SCENARIOS = ["saturation", "bursts", "regional-outage", "ptu-spillover", "retry-after-one-day"];
@@ -87,7 +88,7 @@ export function comparisonSpec(rows: readonly ComparisonRow[]): VegaLiteSpec {
         type: "nominal",
         sort: variants,
         title: null,
-        scale: { range: ["#2e7d32", "#ef6c00", "#1565c0", "#8e24aa"] },
+        scale: { range: ["#2e7d32", "#ef6c00", "#1565c0", "#8e24aa", "#6d4c41"] },
       },
     },
   });

@@ -15,6 +15,12 @@ export const PROBE = {
   outageToSeconds: 420,
   durationSeconds: 600,
   request: { promptTokens: 300, maxTokens: 200, completionTokens: 100 },
+  /**
+   * Above this rate the probe scales load and every member's capacity down by the same factor: the
+   * outcome depends on their ratio, and the plan stays fast for any capacity (a 6M-TPM deployment
+   * would otherwise mean simulating over a hundred thousand requests).
+   */
+  maxSimulatedRequestsPerMinute: 600,
 };
 
 export interface ResilienceProbe {
@@ -27,6 +33,16 @@ export interface ResilienceProbe {
   failoverMs: number | null;
   /** Why there is no figure, when the model could not run (e.g. a PTU model without a documented rate). */
   skipped?: string;
+  /** Load and capacities were simulated at this fraction (see PROBE.maxSimulatedRequestsPerMinute). */
+  scale?: number;
+}
+
+/** The model with every member's capacity multiplied by `factor`. */
+function scaled(model: GatewayModel, factor: number): GatewayModel {
+  return {
+    ...model,
+    pools: model.pools.map((p) => ({ ...p, members: p.members.map((m) => ({ ...m, capacity: m.capacity * factor })) })),
+  };
 }
 
 export function resilienceProbe(model: GatewayModel): ResilienceProbe | undefined {
@@ -36,11 +52,17 @@ export function resilienceProbe(model: GatewayModel): ResilienceProbe | undefine
   }
   const tokensPerRequest = PROBE.request.promptTokens + PROBE.request.maxTokens;
   const requestsPerMinute = Math.max(1, Math.round((PROBE.loadFraction * first.tokensPerMinute) / tokensPerRequest));
-  const base = { deployment: first.deployment, failedInstance: first.largestInstance, requestsPerMinute };
+  const scale = Math.min(1, PROBE.maxSimulatedRequestsPerMinute / requestsPerMinute);
+  const base = {
+    deployment: first.deployment,
+    failedInstance: first.largestInstance,
+    requestsPerMinute,
+    ...(scale < 1 ? { scale: Math.round(scale * 1e6) / 1e6 } : {}),
+  };
   try {
-    const result = simulate(model, {
+    const result = simulate(scale < 1 ? scaled(model, scale) : model, {
       durationSeconds: PROBE.durationSeconds,
-      arrivals: { perMinute: requestsPerMinute, pattern: "even" },
+      arrivals: { perMinute: requestsPerMinute * scale, pattern: "even" },
       request: { deployment: first.deployment, ...PROBE.request },
       faults: [
         {
@@ -77,7 +99,8 @@ export function describeProbe(probe: ResilienceProbe): string {
       : `every gateway unit failed over within ${probe.failoverMs} ms`;
   return (
     `with ${probe.failedInstance} answering 500 for ${(PROBE.outageToSeconds - PROBE.outageFromSeconds) / 60} minutes at ` +
-    `${PROBE.loadFraction * 100} % load (${probe.requestsPerMinute} requests/min of ${probe.deployment}), ` +
+    `${PROBE.loadFraction * 100} % load (${probe.requestsPerMinute} requests/min of ${probe.deployment}` +
+    `${probe.scale ? `, simulated at ${PROBE.maxSimulatedRequestsPerMinute}/min with capacity scaled alike` : ""}), ` +
     `${(probe.outageSuccessRate * 100).toFixed(1)} % of requests are served; ${failover}`
   );
 }

@@ -1,3 +1,4 @@
+import { clientEndpoint } from "../../components/apimGatewayArgs";
 import type { PlanResult } from "./plan";
 import { describeProbe } from "./resilienceProbe";
 
@@ -62,8 +63,9 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
     const m = topology.monitoring;
     lines.push(
       "",
-      `Gateway: APIM ${topology.gateway.sku} x${topology.gateway.capacity}, endpoint ${topology.gateway.gatewayUrl}/${topology.api.path} ` +
-        `(name is a placeholder: gateway-<random suffix>)`,
+      `Gateway: APIM ${topology.gateway.sku} x${topology.gateway.capacity}, Azure endpoint for clients ${clientEndpoint(topology.gateway.gatewayUrl, topology.api.path)} ` +
+        `(API at /${topology.api.path}; the name is a placeholder: gateway-<random suffix>)`,
+      `  Service: enableClientCertificate ${topology.gateway.sent.enableClientCertificate === undefined ? "not sent (Azure refuses false on the Developer tier; its default applies)" : `sent as ${String(topology.gateway.sent.enableClientCertificate)}`}`,
       `  API ${topology.api.path}: ${topology.api.protocols.join("/")} only, subscription ${topology.api.subscriptionRequired ? "required" : "NOT required"} (api-key header), imported as ${topology.api.format}`,
       `  Monitoring: ${m.workspace ? "new Log Analytics workspace, " : ""}${m.appInsights ? "new Application Insights, " : ""}${m.diagnosticSettings} diagnostic settings, token metrics ${m.tokenMetric ? "on" : "off"}${m.tokenLimit ? `, token limit ${num(m.tokenLimit)}/min per subscription` : ""}`,
     );

@@ -64,7 +64,15 @@ export interface Topology {
   /** Retry-After (seconds) the policy gives a 429/503 without one. */
   fallbackRetryAfterSeconds?: number;
   api?: { path: string; format: string; protocols: string[]; subscriptionRequired: boolean };
-  gateway?: { serviceName: string; sku: string; capacity: number; location?: string; gatewayUrl: string };
+  gateway?: {
+    serviceName: string;
+    sku: string;
+    capacity: number;
+    location?: string;
+    gatewayUrl: string;
+    /** Service inputs worth seeing because Azure refuses some values on some tiers (undefined: not sent). */
+    sent: Record<string, unknown>;
+  };
   policyXml?: string;
   /** The API definition exactly as it would be imported (inline JSON text or a link). */
   openApi?: { format: string; value: string };
@@ -198,6 +206,11 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
           capacity: Number(get(service, "sku", "capacity")),
           location: get(service, "location") as string | undefined,
           gatewayUrl: String(service.state.gatewayUrl),
+          sent: Object.fromEntries(
+            ["enableClientCertificate", "virtualNetworkType", "publicNetworkAccess", "zones", "additionalLocations"].map(
+              (k) => [k, get(service, k)],
+            ),
+          ),
         }
       : undefined,
     policyXml,

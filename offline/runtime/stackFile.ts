@@ -53,7 +53,8 @@ export function readStackFile(stack: string, projectDir = PROJECT_ROOT): StackFi
 export function readStackFileAt(file: string): StackFileConfig {
   let doc: { config?: Record<string, unknown> };
   try {
-    doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    // merge: YAML 1.1 merge keys (`<<: *base`), which the Pulumi CLI's YAML reader accepts.
+    doc = (parse(fs.readFileSync(file, "utf8"), { merge: true }) ?? {}) as { config?: Record<string, unknown> };
   } catch (err) {
     throw new StackFileError(`Cannot read stack file ${file}: ${(err as Error).message}`);
   }

@@ -170,7 +170,9 @@ describe("the npm package", function () {
     expect(ofType(run, "openai-apim:index:OpenAiScaleSet")).to.deep.equal([]);
     expect(ofType(run, "azure-native:cognitiveservices:Account")).to.deep.equal([]);
     const [gateway] = ofType(run, "openai-apim:index:ApimGateway");
-    const assignments = ofType(run, "azure-native:authorization:RoleAssignment");
+    const assignments = ofType(run, "azure-native:authorization:RoleAssignment").filter((a) =>
+      String(a.inputs.roleDefinitionId).endsWith("/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"),
+    );
     expect(assignments.map((a) => a.inputs.scope)).to.deep.equal([
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared-openai/providers/Microsoft.CognitiveServices/accounts/contoso-openai-weu",
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared-openai/providers/Microsoft.CognitiveServices/accounts/contoso-openai-neu",
