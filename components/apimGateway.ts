@@ -2,21 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as random from "@pulumi/random";
-import { CLASSIC_TIERS, OPENAI_USER_ROLE_ID } from "../common/apim";
+import { CLASSIC_TIERS } from "../common/apim";
 import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec } from "../openapi/spec";
 import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "../policies/apiPolicy";
-import {
-  backendUrl,
-  circuitBreakerRule,
-  clientEndpoint,
-  gatewayArgsSchema,
-  resolveRetryPolicy,
-  type ApimGatewayArgs,
-} from "./apimGatewayArgs";
+import { clientEndpoint, gatewayArgsSchema, resolveRetryPolicy, type ApimGatewayArgs } from "./apimGatewayArgs";
+import { createGatewayBackends } from "./gatewayBackends";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
-import { grantRole } from "./roleAssignment";
+import { routingTable, type RoutingTable } from "./gatewayRouting";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "3h", update: "3h", delete: "3h" };
@@ -50,23 +44,25 @@ export const omitClientCertificateFlag: pulumi.ResourceTransformation = (args) =
 };
 
 /** APIM entity ids inside the gateway's own service. */
-export const POOL_BACKEND_ID = "openai-pool";
 export const API_ID = "openai";
 export const PRODUCT_ID = "openai";
 export const SUBSCRIPTION_ID = "openai-default";
 
 /**
- * API Management in front of Azure OpenAI accounts: one circuit-breaker backend per account, a
- * priority/weight pool over them, the inference API with a keyless (managed identity) policy, and a
+ * API Management in front of Azure OpenAI accounts: a circuit-breaker backend per (account, hosted
+ * deployment), a priority/weight pool per deployment over the accounts that host it, the inference API
+ * with a keyless (managed identity) policy that routes each request to its deployment's pool, and a
  * product with one subscription.
  */
 export class ApimGateway extends pulumi.ComponentResource {
   /** The API Management instance. */
   public readonly service: apimanagement.ApiManagementService;
-  /** One Single backend per account, in the order given. */
+  /** One Single backend per (account, hosted deployment), each with its own circuit breaker. */
   public readonly backends: apimanagement.Backend[];
-  /** The Pool backend the API policy routes to. */
-  public readonly pool: apimanagement.Backend;
+  /** One Pool backend per deployment over the backends that host it; the API policy routes to them. */
+  public readonly pools: apimanagement.Backend[];
+  /** Which backends and pools exist and what each pool holds. */
+  public readonly routing: RoutingTable;
   /** "Cognitive Services OpenAI User" for the gateway identity on each account. */
   public readonly roleAssignments: authorization.RoleAssignment[];
   /** The inference API. */
@@ -143,60 +139,16 @@ export class ApimGateway extends pulumi.ComponentResource {
 
     const client = authorization.getClientConfigOutput({ parent: this });
 
-    this.roleAssignments = [];
-    this.backends = [];
-    for (const backend of parsed.backends) {
-      this.roleAssignments.push(
-        grantRole(
-          `${name}-openai-user-${backend.name}`,
-          {
-            scope: backend.resourceId,
-            principalId: this.principalId,
-            roleId: OPENAI_USER_ROLE_ID,
-            subscriptionId: client.subscriptionId,
-            description: `Lets the API Management gateway "${name}" call Azure OpenAI with its managed identity.`,
-          },
-          { parent: this },
-        ),
-      );
-      this.backends.push(
-        new apimanagement.Backend(
-          `${name}-backend-${backend.name}`,
-          {
-            ...service,
-            backendId: `openai-${backend.name}`,
-            type: "Single",
-            protocol: "http",
-            url: pulumi.output(backend.endpoint).apply(backendUrl),
-            title: `Azure OpenAI ${backend.name}`,
-            description: `Azure OpenAI in ${backend.location}, priority ${backend.priority}, weight ${backend.weight}`,
-            circuitBreaker: circuitBreakerRule(parsed.circuitBreaker),
-            tls: { validateCertificateChain: true, validateCertificateName: true },
-          },
-          { parent: this },
-        ),
-      );
-    }
-
-    this.pool = new apimanagement.Backend(
-      `${name}-pool`,
-      {
-        ...service,
-        backendId: POOL_BACKEND_ID,
-        type: "Pool",
-        title: "Azure OpenAI pool",
-        description:
-          "Lower priority numbers are preferred; a lower priority takes traffic only when every breaker above it is open.",
-        pool: {
-          services: this.backends.map((backend, i) => ({
-            id: backend.id,
-            priority: parsed.backends[i].priority,
-            weight: parsed.backends[i].weight,
-          })),
-        },
-      },
-      { parent: this },
+    // One backend per (account, hosted deployment) and one pool per deployment (gatewayRouting.ts).
+    this.routing = routingTable(parsed.backends);
+    const created = createGatewayBackends(
+      { name, parent: this, service, principalId: this.principalId, subscriptionId: client.subscriptionId },
+      parsed,
+      this.routing,
     );
+    this.roleAssignments = created.roleAssignments;
+    this.backends = created.backends;
+    this.pools = created.pools;
 
     this.api = new apimanagement.Api(
       `${name}-api`,
@@ -244,9 +196,13 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.appInsightsName = pulumi.output(monitoring?.appInsightsName);
     this.appInsightsConnectionString = pulumi.secret(pulumi.output(monitoring?.appInsightsConnectionString));
 
-    const retry: RetryPolicy = resolveRetryPolicy(parsed.retry, parsed.backends.length);
+    // One retry element serves every pool: sized so the largest pool can try each of its members once.
+    const retry: RetryPolicy = resolveRetryPolicy(
+      parsed.retry,
+      Math.max(...this.routing.pools.map((p) => p.members.length)),
+    );
     const policyXml = renderApiPolicy({
-      poolBackendId: POOL_BACKEND_ID,
+      routes: this.routing.pools.map((pool) => ({ deployment: pool.deployment, poolId: pool.poolId })),
       retry,
       timeoutSeconds: parsed.backendTimeoutSeconds,
       retryAfterSeconds: fallbackRetryAfterSeconds(parsed.circuitBreaker.tripDuration),
@@ -261,7 +217,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       { ...service, apiId: this.api.name, policyId: "policy", format: "rawxml", value: policyXml },
       // APIM refuses a policy naming a backend that does not exist yet; and the identity should hold
       // its role before traffic flows.
-      { parent: this, dependsOn: [this.pool, ...this.roleAssignments] },
+      { parent: this, dependsOn: [...this.pools, ...this.roleAssignments] },
     );
 
     this.product = new apimanagement.Product(
@@ -314,7 +270,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.registerOutputs({
       service: this.service,
       backends: this.backends,
-      pool: this.pool,
+      pools: this.pools,
       roleAssignments: this.roleAssignments,
       api: this.api,
       apiPolicy: this.apiPolicy,

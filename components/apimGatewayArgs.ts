@@ -14,6 +14,7 @@ import {
 } from "../common/validation";
 import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
 import { inputOf, inputText, tagsInput } from "./inputs";
+import { deploymentNameSchema } from "./openAiScaleSetArgs";
 
 /*
  * The public args of ApimGateway and their validation, side by side. Plain interfaces without union
@@ -43,6 +44,8 @@ export interface ApimBackendArgs {
   priority?: number;
   /** Pool weight 0-100 within the priority group; default 1. */
   weight?: number;
+  /** The model deployments this account hosts (names as clients use them); each gets a backend with its own breaker in that deployment's pool. */
+  deployments: string[];
 }
 
 /** An HTTP status range that counts as a failure. */
@@ -73,7 +76,7 @@ export interface CircuitBreakerArgs {
 
 /** The gateway's retry to another pool member. */
 export interface RetryArgs {
-  /** Retries after the first attempt, 0-50; default number of backends - 1. */
+  /** Retries after the first attempt, 0-50; default: members of the largest pool - 1. */
   count?: number;
   /** Seconds between retries; default 0. */
   intervalSeconds?: number;
@@ -106,7 +109,7 @@ export interface ApimGatewayArgs {
   publisherEmail: string;
   /** Organisation name shown in the developer portal. */
   publisherName: string;
-  /** The Azure OpenAI accounts to balance over, 1 to 30. */
+  /** The Azure OpenAI accounts to balance over, 1 to 30, with the deployments each hosts (`OpenAiScaleSet.backends` fits). */
   backends: ApimBackendArgs[];
   /** The breaker rule of every backend. */
   circuitBreaker?: CircuitBreakerArgs;
@@ -223,7 +226,7 @@ export const DEFAULT_RETRY_STATUS_CODES = [429, 500, 502, 503, 504];
 
 export const retryArgsSchema = strictObject(
   {
-    count: int(0, 50, "a whole number of retries from 0 to 50 (default: number of instances - 1)").optional(),
+    count: int(0, 50, "a whole number of retries from 0 to 50 (default: members of the largest pool - 1)").optional(),
     intervalSeconds: int(0, 300, "a whole number of seconds from 0 to 300").default(0),
     deltaSeconds: int(0, 300, "a whole number of seconds from 0 to 300").optional(),
     maxIntervalSeconds: int(0, 300, "a whole number of seconds from 0 to 300").optional(),
@@ -314,9 +317,24 @@ function backendSchema(additionalRegions: readonly string[]) {
       resourceId: resourceIdSchema,
       priority: priorityOrWeight("a priority (lower is preferred)"),
       weight: priorityOrWeight("a weight"),
+      deployments: z
+        .array(deploymentNameSchema, { error: "a list of the deployment names this account hosts" })
+        .min(1, { error: "a list of at least one deployment name this account hosts" }),
     },
-    "an object { name, location, endpoint, resourceId, priority?, weight? }",
-  );
+    "an object { name, location, endpoint, resourceId, priority?, weight?, deployments }",
+  ).superRefine((backend, ctx) => {
+    backend.deployments.forEach((d, i) => {
+      const first = backend.deployments.findIndex((other) => other.toLowerCase() === d.toLowerCase());
+      if (first !== i) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["deployments", i],
+          input: d,
+          message: `a deployment not already listed as deployments[${first}] (names are case-insensitive in Azure)`,
+        });
+      }
+    });
+  });
 }
 
 /** The whole args object of ApimGateway. */

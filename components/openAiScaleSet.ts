@@ -28,7 +28,7 @@ export function createSequentially<T extends pulumi.Resource, I>(
 }
 
 /**
- * N Azure OpenAI accounts, each with the same model deployments, ready to sit behind a gateway.
+ * N Azure OpenAI accounts, each with the model deployments its region hosts, ready to sit behind a gateway.
  */
 export class OpenAiScaleSet extends pulumi.ComponentResource {
   /** The accounts, in instance order. */
@@ -106,6 +106,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
         resourceId: account.id,
         priority: instance.priority,
         weight: instance.weight,
+        deployments: instance.deployments.map((d) => d.name),
       });
     }
 

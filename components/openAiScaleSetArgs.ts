@@ -20,8 +20,10 @@ import { inputText, tagsInput } from "./inputs";
  * the same fields at run time (test/args-schema.test.ts fails when the two drift apart).
  */
 
-/** A per-instance change to one deployment's SKU or capacity. */
+/** A per-instance change to one deployment: not hosted here, or another SKU or capacity. */
 export interface OpenAiDeploymentOverrideArgs {
+  /** false: this instance does not host the deployment (regions differ in the models they offer). Default true. */
+  enabled?: boolean;
   /** Deployment SKU on this instance (e.g. `GlobalProvisionedManaged` in the PTU region). */
   sku?: string;
   /** Capacity on this instance: thousands of tokens per minute, or PTUs for provisioned SKUs. */
@@ -38,11 +40,11 @@ export interface OpenAiInstanceArgs {
   priority?: number;
   /** Share of traffic within the priority group, 0-100. Default: equal shares. */
   weight?: number;
-  /** Overrides of the SKU or capacity of deployments on this instance, by deployment name. */
+  /** Per-deployment changes on this instance, by deployment name (case-insensitive): not hosted, or another SKU or capacity. */
   deployments?: { [deploymentName: string]: OpenAiDeploymentOverrideArgs };
 }
 
-/** A model deployment created on every instance. */
+/** A model deployment, created on every instance that does not turn it off. */
 export interface OpenAiDeploymentArgs {
   /** Deployment name clients use (2-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit), e.g. `gpt-4o-mini`. */
   name: string;
@@ -75,7 +77,7 @@ export interface OpenAiScaleSetArgs {
   resourceGroupName: pulumi.Input<string>;
   /** The accounts to create, 1 to 30 (an APIM pool's member limit). */
   instances: OpenAiInstanceArgs[];
-  /** Model deployments created on every account. */
+  /** Model deployments; each is created on every account unless that instance sets `enabled: false` for it. */
   deployments: OpenAiDeploymentArgs[];
   /** Turn off API-key authentication so only Entra ID tokens work. Default true. */
   disableLocalAuth?: boolean;
@@ -103,6 +105,8 @@ export interface OpenAiBackend {
   priority: number;
   /** Pool weight within the priority group, 0-100. */
   weight: number;
+  /** Names of the model deployments this account hosts: the gateway routes each to the accounts hosting it. */
+  deployments: string[];
 }
 
 /** Instance names: they become parts of Azure resource names. */
@@ -125,10 +129,11 @@ const deploymentCapacity = int(
 
 export const deploymentOverrideSchema = strictObject(
   {
+    enabled: bool().default(true),
     sku: deploymentSku.optional(),
     capacity: deploymentCapacity.optional(),
   },
-  "an object { sku?, capacity? }",
+  "an object { enabled?, sku?, capacity? }",
 );
 
 export function instanceSchema(additionalRegions: readonly string[] = []) {
@@ -140,18 +145,20 @@ export function instanceSchema(additionalRegions: readonly string[] = []) {
       weight: priorityOrWeight(PRIORITY_OR_WEIGHT).optional(),
       deployments: safeRecord(
         deploymentOverrideSchema,
-        "a map from a deployment name to { sku?, capacity? }",
+        "a map from a deployment name to { enabled?, sku?, capacity? }",
       ).optional(),
     },
     "an object { location, name?, priority?, weight?, deployments? }",
   );
 }
 
+export const deploymentNameSchema = z
+  .string({ error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` })
+  .regex(DEPLOYMENT_NAME, { error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` });
+
 export const deploymentSchema = strictObject(
   {
-    name: z
-      .string({ error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` })
-      .regex(DEPLOYMENT_NAME, { error: `a deployment name: ${DEPLOYMENT_NAME_RULE}` }),
+    name: deploymentNameSchema,
     model: z
       .string({ error: "a model name such as gpt-4o-mini" })
       .min(1, { error: "a model name such as gpt-4o-mini" }),
@@ -230,7 +237,7 @@ export function checkInstances(
       seen.set(name, i);
     }
     for (const override of Object.keys(instance.deployments ?? {})) {
-      if (!deployments.some((d) => d.name === override)) {
+      if (!deployments.some((d) => sameName(d.name, override))) {
         ctx.addIssue({
           code: "custom",
           path: [key, i, "deployments", override],
@@ -285,6 +292,29 @@ export function checkAvailability(
   });
 }
 
+/** Deployment names are case-insensitive in Azure. */
+export const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Every deployment must be hosted by at least one instance, or nothing could serve it. */
+export function checkHosting(
+  instances: readonly ParsedInstance[],
+  deployments: readonly ParsedDeployment[],
+  ctx: z.RefinementCtx,
+  key = "deployments",
+): void {
+  const resolved = resolveInstances(instances, deployments);
+  deployments.forEach((deployment, i) => {
+    if (!resolved.some((instance) => instance.deployments.some((d) => d.name === deployment.name))) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key, i, "name"],
+        input: deployment.name,
+        message: "a deployment at least one instance hosts (every instance sets enabled: false for it)",
+      });
+    }
+  });
+}
+
 /** Cross-field rules of `deployments`, shared by the stack config and the OpenAiScaleSet args. */
 export function checkDeployments(
   deployments: readonly ParsedDeployment[],
@@ -325,6 +355,7 @@ export function scaleSetArgsSchema(args: unknown) {
   ).superRefine((parsed, ctx) => {
     checkInstances(parsed.instances, parsed.deployments, ctx);
     checkDeployments(parsed.deployments, ctx);
+    checkHosting(parsed.instances, parsed.deployments, ctx);
     checkAvailability(parsed.instances, parsed.deployments, parsed.additionalModelAvailability, ctx);
   });
 }
@@ -351,24 +382,31 @@ export interface ResolvedInstance {
 
 /**
  * Fills in instance defaults: the name (the location), the weight (equal shares inside a priority
- * group when nobody set one), and each deployment's SKU/capacity after the instance's overrides.
+ * group when nobody set one), and the deployments the instance hosts, each with its SKU and capacity
+ * after the instance's overrides (matched case-insensitively, as Azure matches names).
  */
 export function resolveInstances(
   instances: readonly ParsedInstance[],
   deployments: readonly ResolvedDeployment[],
 ): ResolvedInstance[] {
-  return instances.map((instance) => ({
-    name: instance.name ?? instance.location,
-    location: instance.location,
-    priority: instance.priority,
-    weight: instance.weight ?? 1,
-    deployments: deployments.map((deployment) => ({
-      ...deployment,
-      ...definedOnly(instance.deployments?.[deployment.name] ?? {}),
-    })),
-  }));
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return instances.map((instance) => {
+    const overrides = Object.entries(instance.deployments ?? {});
+    const overrideOf = (name: string) => overrides.find(([key]) => sameName(key, name))?.[1];
+    return {
+      name: instance.name ?? instance.location,
+      location: instance.location,
+      priority: instance.priority,
+      weight: instance.weight ?? 1,
+      deployments: deployments
+        .filter((deployment) => overrideOf(deployment.name)?.enabled !== false)
+        .map((deployment) => {
+          const override = overrideOf(deployment.name);
+          return {
+            ...deployment,
+            ...(override?.sku === undefined ? {} : { sku: override.sku }),
+            ...(override?.capacity === undefined ? {} : { capacity: override.capacity }),
+          };
+        }),
+    };
+  });
 }

@@ -47,16 +47,44 @@ export interface MetricDimension {
 }
 
 /**
+ * The deployment a request names, lower-cased (Azure treats deployment names case-insensitively): the
+ * `deployment-id` path parameter of the classic routes. GetValueOrDefault, because MatchedParameters
+ * throws on a missing key and not every operation has the parameter.
+ */
+export const DEPLOYMENT_EXPRESSION =
+  '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", "").ToLowerInvariant())';
+
+/**
  * Dimensions that split token usage by subscription, API and deployment. The policy runs in inbound,
  * before the pool picks a member, so no dimension can name the account that answered; per-account
- * token figures come from each account's own metrics (docs/operations.md). A request without a
- * deployment in its path (MatchedParameters throws on a missing key) reports an empty deployment.
+ * token figures come from each account's own metrics (docs/operations.md).
  */
 export const DEFAULT_TOKEN_METRIC_DIMENSIONS: readonly MetricDimension[] = [
   { name: "Subscription ID" },
   { name: "API ID" },
-  { name: "Deployment", value: '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", ""))' },
+  { name: "Deployment", value: '@((string)context.Variables["deployment"])' },
 ];
+
+/** Which pool serves a deployment. */
+export interface PolicyRoute {
+  /** Deployment name as clients send it (compared case-insensitively). */
+  deployment: string;
+  /** APIM backend id of the deployment's pool. */
+  poolId: string;
+}
+
+/** Deployment names Azure accepts; nothing in them needs quoting inside a C# string literal. */
+const SAFE_DEPLOYMENT = /^[A-Za-z0-9._-]+$/;
+
+/** Azure OpenAI's answer to a deployment the resource does not have, listing what this gateway serves. */
+export function deploymentNotFoundBody(routes: readonly PolicyRoute[]): string {
+  return JSON.stringify({
+    error: {
+      code: "DeploymentNotFound",
+      message: `The API deployment for this resource does not exist. This gateway serves: ${routes.map((r) => r.deployment).join(", ")}.`,
+    },
+  });
+}
 
 export interface TokenMetricOptions {
   /** Custom metric namespace in Application Insights. */
@@ -78,8 +106,8 @@ export interface TokenLimitOptions {
 export const DEFAULT_BACKEND_TIMEOUT_SECONDS = 240;
 
 export interface ApiPolicyOptions {
-  /** APIM backend id (not ARM id) of the pool. */
-  poolBackendId: string;
+  /** The pool of each deployment; a request for any other deployment gets a 404 from the gateway. */
+  routes: readonly PolicyRoute[];
   retry: RetryPolicy;
   /** forward-request timeout in seconds (waiting for the backend's response headers). */
   timeoutSeconds?: number;
@@ -95,7 +123,9 @@ export interface ApiPolicyOptions {
 
 /**
  * An attribute whose value may hold double quotes (policy expressions with string literals): XML
- * allows them inside a single-quoted attribute, which keeps the expression readable to APIM.
+ * allows them inside a single-quoted attribute, which keeps the expression readable. APIM accepts
+ * single-quoted attributes and stores them double-quoted (Azure-Samples/AI-Gateway's finops-framework
+ * lab renders its policies this way; ronaldbosma.github.io, "validate APIM policies with PSRule").
  */
 function attribute(name: string, value: string): string {
   if (value.includes('"') && !value.includes("'")) {
@@ -121,7 +151,6 @@ function renderForward(options: ApiPolicyOptions): string {
       count: retry.count,
       interval: retry.intervalSeconds,
       firstFastRetry: retry.firstFastRetry,
-      poolBackendId: options.poolBackendId,
       timeout,
     },
     { backoff },
@@ -154,16 +183,35 @@ function renderTokenLimit(limit: TokenLimitOptions | undefined): string {
     : "";
 }
 
+/** The choose that sets the `pool` variable from the `deployment` variable, or answers 404. */
+function renderRouting(routes: readonly PolicyRoute[]): string {
+  if (routes.length === 0) {
+    throw new Error("API policy: no routes; the gateway needs at least one deployment");
+  }
+  const lines = routes.map((route) => {
+    if (!SAFE_DEPLOYMENT.test(route.deployment)) {
+      throw new Error(`API policy: deployment name ${JSON.stringify(route.deployment)} cannot be routed`);
+    }
+    return render(loadTemplate("route.xml"), { deployment: route.deployment.toLowerCase(), poolId: route.poolId });
+  });
+  return render(
+    loadTemplate("routing.xml"),
+    { notFoundBody: deploymentNotFoundBody(routes) },
+    { routes: lines.join("\n") },
+  );
+}
+
 /** The API-scope policy of the OpenAI API, checked to be well-formed XML. */
 export function renderApiPolicy(options: ApiPolicyOptions): string {
   const xml = render(
     loadTemplate("openai-api.xml"),
     {
       managedIdentityResource: options.managedIdentityResource ?? COGNITIVE_SERVICES_RESOURCE,
-      poolBackendId: options.poolBackendId,
       retryAfterSeconds: options.retryAfterSeconds,
     },
     {
+      deploymentVariable: `        <set-variable name="deployment" ${attribute("value", DEPLOYMENT_EXPRESSION)} />`,
+      routing: renderRouting(options.routes),
       tokenLimit: renderTokenLimit(options.tokenLimit),
       tokenMetric: renderTokenMetric(options.tokenMetric),
       forward: renderForward(options),

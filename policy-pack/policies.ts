@@ -127,6 +127,62 @@ export const poolWithinLimits: ResourceValidationPolicy = {
   },
 };
 
+export const poolMembersExist: StackValidationPolicy = {
+  name: "pool-members-exist",
+  description:
+    "Every member of a backend pool is a Single backend this stack creates, so the pool never routes to nothing.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const pool of args.resources.filter((r) => r.type === BACKEND && r.props.type === "Pool")) {
+      const services = poolServices(pool.props);
+      // Member ids are ARM ids a preview may not know yet; the `pool` property's dependencies are the members.
+      const members = new Set((pool.propertyDependencies?.pool ?? []).filter((d) => d.type === BACKEND));
+      if (services.length === 0) {
+        report(`Pool ${pool.name} has no members.`, pool.urn);
+      } else if (members.size !== services.length) {
+        report(
+          `Pool ${pool.name} lists ${services.length} members but refers to ${members.size} backends of this stack; every member must be one of its Single backends.`,
+          pool.urn,
+        );
+      }
+    }
+  },
+};
+
+export const poolHasFailover: ResourceValidationPolicy = {
+  name: "pool-has-failover",
+  description: "Every deployment is hosted by at least two accounts, so its pool has somewhere to fail over to.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type === BACKEND && args.props.type === "Pool" && poolServices(args.props).length === 1) {
+      report(
+        `Pool ${args.name} has a single member: when that account fails or is throttled, its deployment has no failover.`,
+      );
+    }
+  },
+};
+
+export const poolsCoverPriorityTiers: StackValidationPolicy = {
+  name: "pools-cover-priority-tiers",
+  description:
+    "Every pool has members at each priority the stack's pools use, so no deployment lacks the spill-over tier the others have.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const pools = args.resources.filter((r) => r.type === BACKEND && r.props.type === "Pool");
+    const tiers = new Set(pools.flatMap((p) => poolServices(p.props).map((s) => s.priority ?? 1)));
+    for (const pool of pools) {
+      const own = new Set(poolServices(pool.props).map((s) => s.priority ?? 1));
+      const missing = [...tiers].filter((t) => !own.has(t)).sort((a, b) => a - b);
+      if (missing.length > 0) {
+        report(
+          `Pool ${pool.name} has no member at priority ${missing.join(", ")}, which other pools use: its deployment lacks that tier.`,
+          pool.urn,
+        );
+      }
+    }
+  },
+};
+
 export const apiHttpsWithSubscription: ResourceValidationPolicy = {
   name: "api-https-with-subscription",
   description: "APIs accept HTTPS only and require a subscription key.",
@@ -244,11 +300,14 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   openAiLocalAuthDisabled,
   apimNotConsumption,
   poolMembersHaveCircuitBreaker,
+  poolMembersExist,
   poolWithinLimits,
   apiHttpsWithSubscription,
   noDeveloperTierInProduction,
   atLeastTwoRegions,
   poolHasSpillover,
+  poolHasFailover,
+  poolsCoverPriorityTiers,
   breakerCountsThrottling,
   gatewayRetriesPoolMembers,
 ];

@@ -21,6 +21,7 @@ import { tagsSchema } from "../components/inputs";
 import {
   checkAvailability,
   checkDeployments,
+  checkHosting,
   checkInstances,
   deploymentsSchema,
   instancesSchema,
@@ -97,6 +98,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
   ).superRefine((config, ctx) => {
     checkInstances(config.instances, config.deployments, ctx);
     checkDeployments(config.deployments, ctx);
+    checkHosting(config.instances, config.deployments, ctx);
     checkAvailability(config.instances, config.deployments, config.additionalModelAvailability, ctx);
   });
 }

@@ -1,5 +1,5 @@
 export { DEFAULT_PARAMETERS, type BreakerWindow, type ModelParameters, type RetryAfterMode } from "./parameters";
-export type { FaultWindowResult, SimulationResult, Timeline, Trace } from "./report";
+export type { FaultWindowResult, SimulationResult, StreamResult, Timeline, Trace } from "./report";
 export {
   FAULT_STATUSES,
   parseScenario,
@@ -7,6 +7,7 @@ export {
   type Fault,
   type Scenario,
   type ScenarioInput,
+  type Stream,
 } from "./scenario";
 export type { BreakerRule, GatewayModel, ModelMember, ModelPool } from "./model";
 export { arrivalTimes, retryDelayMs, simulate } from "./simulate";

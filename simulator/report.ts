@@ -11,6 +11,8 @@ import type { Fault, Scenario } from "./scenario";
 
 export interface FaultWindowResult {
   backend: string;
+  /** The one deployment the fault hits, or undefined for all of the backend's. */
+  deployment?: string;
   status: number | "timeout";
   fromSeconds: number;
   toSeconds: number;
@@ -23,6 +25,17 @@ export interface FaultWindowResult {
   failoverMs: number | null;
   /** Failed calls to the faulty backend before that moment (or during the whole fault, without failover). */
   backendFailuresBeforeFailover: number;
+  /** Success rate of each stream's requests that arrived during the fault (1 when none arrived). */
+  successRateByStream: Record<string, number>;
+}
+
+/** What one stream of client requests saw. */
+export interface StreamResult {
+  deployment: string;
+  clientRequests: number;
+  successRate: number;
+  statusCounts: Record<string, number>;
+  latencyMs: { p50: number; p95: number };
 }
 
 export interface Timeline {
@@ -47,7 +60,8 @@ export interface Trace {
 }
 
 export interface SimulationResult {
-  deployment: string;
+  /** Per stream of the scenario (one per deployment unless the scenario names them otherwise). */
+  streams: Record<string, StreamResult>;
   durationSeconds: number;
   gatewayUnits: number;
   clientRequests: number;
@@ -62,6 +76,7 @@ export interface SimulationResult {
   throughputFraction: number;
   /** Backend calls per client request (retries included; the pool's own 503s are no backend call). */
   callsPerRequest: number;
+  /** Keyed `<instance>/<deployment>`: each deployment on each account is its own backend. */
   callsPerBackend: Record<string, number>;
   /** Per fault, in scenario order: time until every gateway unit failed over (null: never). */
   failoverMs: (number | null)[];
@@ -78,8 +93,12 @@ export interface SimulationResult {
 
 /** A pool member with its deployment's limiter and the faults injected into it. */
 export interface Member {
+  /** `<instance>/<deployment>`. */
   name: string;
   source: ModelMember;
+  deployment: string;
+  /** Index of the pool (among the simulated ones) it belongs to. */
+  pool: number;
   limiter: Limiter;
   provisioned: boolean;
   tokensPerMinute: number;
@@ -100,6 +119,8 @@ export interface Outcome {
   members: Member[];
   retry: RetryPolicy;
   arrivals: number[];
+  /** The stream (index into scenario.streams) of each client request. */
+  streamOf: number[];
   finalStatus: number[];
   finalAt: number[];
   successCharge: number[];
@@ -113,28 +134,54 @@ export interface Outcome {
   calls: Trace["calls"];
 }
 
+function statusCountsOf(statuses: Iterable<number>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const status of [...statuses].sort((a, b) => a - b)) {
+    counts[String(status)] = (counts[String(status)] ?? 0) + 1;
+  }
+  return counts;
+}
+
 export function report(o: Outcome): SimulationResult {
-  const { scenario, members, arrivals, finalStatus, finalAt } = o;
+  const { scenario, members, arrivals, finalStatus, finalAt, streamOf } = o;
   const p = scenario.parameters;
   const clients = arrivals.length;
   const succeeded = (c: number) => finalStatus[c] >= 200 && finalStatus[c] < 300;
   const successes = arrivals.filter((_, c) => succeeded(c)).length;
 
-  const statusCounts: Record<string, number> = {};
-  for (const status of [...finalStatus].sort((a, b) => a - b)) {
-    statusCounts[String(status)] = (statusCounts[String(status)] ?? 0) + 1;
-  }
+  const statusCounts = statusCountsOf(finalStatus);
   const latencies = arrivals.map((t, c) => finalAt[c] - t);
   const sortedAll = [...latencies].sort((a, b) => a - b);
   const sortedOk = latencies.filter((_, c) => succeeded(c)).sort((a, b) => a - b);
 
+  const streams: Record<string, StreamResult> = {};
+  scenario.streams.forEach((stream, i) => {
+    const own = arrivals.map((_, c) => c).filter((c) => streamOf[c] === i);
+    const ok = own.filter(succeeded).length;
+    const sorted = own.map((c) => latencies[c]).sort((a, b) => a - b);
+    streams[stream.name] = {
+      deployment: stream.deployment,
+      clientRequests: own.length,
+      successRate: own.length ? round4(ok / own.length) : 1,
+      statusCounts: statusCountsOf(own.map((c) => finalStatus[c])),
+      latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95) },
+    };
+  });
+
   // What the deployments could charge over the time admissions happened: whole token windows for
-  // Standard quota; for a PTU bucket its depth, its drain, and the one call it lets overshoot.
+  // Standard quota; for a PTU bucket its depth, its drain, and the one call it lets overshoot (the
+  // largest estimate any stream of its deployment sends).
   const runMs = Math.max(scenario.durationSeconds * 1000, o.lastAdmission + 1);
-  const estimatePtu = scenario.request.promptTokens + PTU_OUTPUT_TOKEN_WEIGHT * scenario.request.maxTokens;
+  const estimatePtu = (deployment: string) =>
+    Math.max(
+      0,
+      ...scenario.streams
+        .filter((s) => s.deployment.toLowerCase() === deployment.toLowerCase())
+        .map((s) => s.request.promptTokens + PTU_OUTPUT_TOKEN_WEIGHT * s.request.maxTokens),
+    );
   const capacityOverRun = members.reduce((sum, m) => {
     if (m.provisioned) {
-      return sum + m.tokensPerMinute * (runMs / 60_000 + p.ptuBucketMinutes) + estimatePtu;
+      return sum + m.tokensPerMinute * (runMs / 60_000 + p.ptuBucketMinutes) + estimatePtu(m.deployment);
     }
     const windows = Math.ceil(runMs / (p.tpmWindowSeconds * 1000));
     return sum + windows * ((m.tokensPerMinute * p.tpmWindowSeconds) / 60);
@@ -187,8 +234,15 @@ export function report(o: Outcome): SimulationResult {
     const cutoff = failover === null ? to : from + failover;
     const inWindow = arrivals.map((_, c) => c).filter((c) => arrivals[c] >= from && arrivals[c] < to);
     const ok = inWindow.filter(succeeded).length;
+    const successRateByStream = Object.fromEntries(
+      scenario.streams.map((stream, i) => {
+        const own = inWindow.filter((c) => streamOf[c] === i);
+        return [stream.name, own.length ? round4(own.filter(succeeded).length / own.length) : 1];
+      }),
+    );
     return {
       backend: fault.backend,
+      ...(fault.deployment === undefined ? {} : { deployment: fault.deployment }),
       status: fault.status,
       fromSeconds: fault.fromSeconds,
       toSeconds: to / 1000,
@@ -199,13 +253,14 @@ export function report(o: Outcome): SimulationResult {
       backendFailuresBeforeFailover: o.faultFailures.filter(
         (f) => faulty.includes(f.member) && f.at >= from && f.at <= cutoff,
       ).length,
+      successRateByStream,
     };
   });
 
   const tpmTotal = members.reduce((a, m) => a + m.tokensPerMinute, 0);
   const rpms = members.map((m) => m.requestsPerMinute);
   return {
-    deployment: scenario.request.deployment,
+    streams,
     durationSeconds: scenario.durationSeconds,
     gatewayUnits: scenario.gatewayUnits,
     clientRequests: clients,
@@ -227,7 +282,10 @@ export function report(o: Outcome): SimulationResult {
         ? null
         : Math.floor(rpms.reduce<number>((a, r) => a + (r ?? 0), 0)),
       offeredTokensPerMinute: Math.round(
-        scenario.arrivals.perMinute * (scenario.request.promptTokens + scenario.request.maxTokens),
+        scenario.streams.reduce(
+          (sum, s) => sum + s.arrivals.perMinute * (s.request.promptTokens + s.request.maxTokens),
+          0,
+        ),
       ),
     },
     retryPolicy: o.retry,

@@ -49,6 +49,10 @@ const parametersSchema = strictObject(
 const faultSchema = strictObject(
   {
     backend: z.string({ error: "an instance's location or name" }).min(1, { error: "an instance's location or name" }),
+    deployment: z
+      .string({ error: "a deployment name (omit: every deployment of the backend)" })
+      .min(1, { error: "a deployment name (omit: every deployment of the backend)" })
+      .optional(),
     fromSeconds: nonNegative("seconds from the start, ≥ 0"),
     toSeconds: nonNegative("seconds from the start, after fromSeconds (omit: until the end)").optional(),
     status: z.union([z.literal(FAULT_STATUSES), z.literal("timeout")], {
@@ -56,7 +60,7 @@ const faultSchema = strictObject(
     }),
     retryAfterSeconds: nonNegative("seconds ≥ 0").optional(),
   },
-  "an object { backend, fromSeconds, toSeconds?, status, retryAfterSeconds? }",
+  "an object { backend, deployment?, fromSeconds, toSeconds?, status, retryAfterSeconds? }",
 ).superRefine((f, ctx) => {
   if (f.toSeconds !== undefined && f.toSeconds <= f.fromSeconds) {
     ctx.addIssue({
@@ -68,6 +72,57 @@ const faultSchema = strictObject(
   }
 });
 
+const arrivalsSchema = strictObject(
+  {
+    perMinute: z
+      .number({ error: "requests per minute > 0" })
+      .positive({ error: "requests per minute > 0" })
+      .max(1_000_000, { error: "at most 1000000 requests per minute" }),
+    pattern: z.enum(["even", "burst", "poisson"], { error: "even, burst or poisson" }).default("even"),
+    burstSeconds: z
+      .number({ error: "seconds > 0 within each minute" })
+      .positive({ error: "seconds > 0 within each minute" })
+      .max(60, { error: "at most 60 seconds" })
+      .default(2),
+  },
+  "an object { perMinute, pattern?, burstSeconds? }",
+);
+
+const tokens = {
+  promptTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0"),
+  maxTokens: int(1, 10_000_000, "a whole number of tokens ≥ 1"),
+  completionTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0, at most maxTokens"),
+};
+
+function checkCompletion(r: { maxTokens: number; completionTokens: number }, ctx: z.RefinementCtx): void {
+  if (r.completionTokens > r.maxTokens) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["completionTokens"],
+      input: r.completionTokens,
+      message: `a whole number of tokens at most maxTokens (${r.maxTokens})`,
+    });
+  }
+}
+
+const requestShape = strictObject(tokens, "an object { promptTokens, maxTokens, completionTokens }").superRefine(
+  checkCompletion,
+);
+const deploymentName = z
+  .string({ error: "the name of a deployment in the stack config" })
+  .min(1, { error: "the name of a deployment in the stack config" });
+
+/** One stream of client requests: what they ask for and how they arrive. */
+const streamSchema = strictObject(
+  {
+    name: z.string({ error: "a name for this stream in the results" }).min(1).optional(),
+    deployment: deploymentName,
+    arrivals: arrivalsSchema,
+    request: requestShape,
+  },
+  "an object { name?, deployment, arrivals, request }",
+);
+
 export const scenarioSchema = strictObject(
   {
     description: z.string({ error: "text" }).optional(),
@@ -77,53 +132,77 @@ export const scenarioSchema = strictObject(
     durationSeconds: int(1, 7 * 86_400, "whole seconds from 1 to 604800"),
     gatewayUnits: int(1, 100, "a whole number of APIM units from 1 to 100").default(1),
     seed: int(0, 2 ** 31 - 1, "a whole number from 0 to 2147483647").default(1),
-    arrivals: strictObject(
-      {
-        perMinute: z
-          .number({ error: "requests per minute > 0" })
-          .positive({ error: "requests per minute > 0" })
-          .max(1_000_000, { error: "at most 1000000 requests per minute" }),
-        pattern: z.enum(["even", "burst", "poisson"], { error: "even, burst or poisson" }).default("even"),
-        burstSeconds: z
-          .number({ error: "seconds > 0 within each minute" })
-          .positive({ error: "seconds > 0 within each minute" })
-          .max(60, { error: "at most 60 seconds" })
-          .default(2),
-      },
-      "an object { perMinute, pattern?, burstSeconds? }",
-    ),
+    // One stream, in short: `arrivals` with `request` naming its deployment.
+    arrivals: arrivalsSchema.optional(),
     request: strictObject(
-      {
-        deployment: z.string({ error: "the name of a deployment in the stack config" }),
-        promptTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0"),
-        maxTokens: int(1, 10_000_000, "a whole number of tokens ≥ 1"),
-        completionTokens: int(0, 10_000_000, "a whole number of tokens ≥ 0, at most maxTokens"),
-      },
+      { deployment: deploymentName, ...tokens },
       "an object { deployment, promptTokens, maxTokens, completionTokens }",
-    ).superRefine((r, ctx) => {
-      if (r.completionTokens > r.maxTokens) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["completionTokens"],
-          input: r.completionTokens,
-          message: `a whole number of tokens at most maxTokens (${r.maxTokens})`,
-        });
-      }
-    }),
+    )
+      .superRefine(checkCompletion)
+      .optional(),
+    // Several streams, e.g. one per deployment.
+    traffic: z
+      .array(streamSchema, { error: "a list of streams { name?, deployment, arrivals, request }" })
+      .min(1, { error: "a list of at least one stream" })
+      .optional(),
     faults: z.array(faultSchema, { error: "a list of faults" }).default([]),
     clientRetries: int(0, 20, "a whole number of client retries from 0 to 20").default(0),
     trace: z.boolean({ error: "true or false" }).default(false),
     parameters: parametersSchema.default({}),
   },
-  "a scenario { durationSeconds, arrivals, request, faults?, gatewayUnits?, seed?, clientRetries?, trace?, parameters? }",
-);
+  "a scenario { durationSeconds, traffic (or arrivals and request), faults?, gatewayUnits?, seed?, clientRetries?, trace?, parameters? }",
+).superRefine((s, ctx) => {
+  const short = s.arrivals !== undefined || s.request !== undefined;
+  if (s.traffic && short) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["traffic"],
+      input: "traffic and arrivals/request",
+      message: "either traffic (a list of streams) or arrivals with request (one stream), not both",
+    });
+  } else if (!s.traffic && (s.arrivals === undefined || s.request === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [s.arrivals === undefined ? "arrivals" : "request"],
+      input: undefined,
+      message: "traffic (a list of streams), or arrivals with request (one stream)",
+    });
+  }
+  const names = new Set<string>();
+  (s.traffic ?? []).forEach((stream, i) => {
+    const name = stream.name ?? stream.deployment;
+    if (names.has(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["traffic", i, "name"],
+        input: name,
+        message: "a stream name not used by another stream (give streams of one deployment distinct names)",
+      });
+    }
+    names.add(name);
+  });
+});
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type Scenario = Omit<z.output<typeof scenarioSchema>, "parameters"> & { parameters: ModelParameters };
+type Parsed = z.output<typeof scenarioSchema>;
+
+/** One stream of client requests, with every default applied. */
+export interface Stream {
+  name: string;
+  deployment: string;
+  arrivals: NonNullable<Parsed["arrivals"]>;
+  request: { promptTokens: number; maxTokens: number; completionTokens: number };
+}
+
+export type Scenario = Omit<Parsed, "parameters" | "arrivals" | "request" | "traffic"> & {
+  streams: Stream[];
+  parameters: ModelParameters;
+};
 export type Fault = Scenario["faults"][number];
 
 /** Validates a scenario (already parsed from YAML or JSON) and fills in the model's default parameters. */
 export function parseScenario(input: unknown): Scenario {
+  if (isParsed(input)) return input;
   const result = scenarioSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(
@@ -131,6 +210,31 @@ export function parseScenario(input: unknown): Scenario {
       toProblems(result.error.issues, (first) => (first ? `scenario.${first}` : "scenario")),
     );
   }
-  const overrides = Object.fromEntries(Object.entries(result.data.parameters).filter(([, v]) => v !== undefined));
-  return { ...result.data, parameters: { ...DEFAULT_PARAMETERS, ...overrides } as ModelParameters };
+  const { arrivals, request, traffic, parameters, ...rest } = result.data;
+  const streams: Stream[] = traffic
+    ? traffic.map((s) => ({
+        name: s.name ?? s.deployment,
+        deployment: s.deployment,
+        arrivals: s.arrivals,
+        request: s.request,
+      }))
+    : [
+        {
+          name: request!.deployment,
+          deployment: request!.deployment,
+          arrivals: arrivals!,
+          request: {
+            promptTokens: request!.promptTokens,
+            maxTokens: request!.maxTokens,
+            completionTokens: request!.completionTokens,
+          },
+        },
+      ];
+  const overrides = Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined));
+  return { ...rest, streams, parameters: { ...DEFAULT_PARAMETERS, ...overrides } as ModelParameters };
+}
+
+/** A scenario parseScenario already returned (it has streams), passed again. */
+function isParsed(input: unknown): input is Scenario {
+  return typeof input === "object" && input !== null && Array.isArray((input as Scenario).streams);
 }

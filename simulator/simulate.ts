@@ -4,11 +4,11 @@ import type { RetryPolicy } from "../policies/apiPolicy";
 import { Breaker } from "./breaker";
 import { EventQueue, seededRandom } from "./eventQueue";
 import { ProvisionedLimiter, StandardLimiter } from "./limiters";
-import type { GatewayModel } from "./model";
+import type { GatewayModel, ModelPool } from "./model";
 import type { ModelParameters } from "./parameters";
 import { PoolSelector } from "./pool";
 import { report, type Member, type SimulationResult, type Trace } from "./report";
-import { parseScenario, type Scenario, type ScenarioInput } from "./scenario";
+import { parseScenario, type Scenario, type ScenarioInput, type Stream } from "./scenario";
 
 /*
  * A deterministic discrete-event model of the gateway this project deploys: per-unit pool selection
@@ -41,10 +41,10 @@ type Event =
     }
   | { kind: "clientAnswer"; client: number; status: number; retryAfterMs?: number };
 
-/** Arrival times (ms) of new client requests. */
-export function arrivalTimes(scenario: Scenario): number[] {
-  const end = scenario.durationSeconds * 1000;
-  const { perMinute, pattern, burstSeconds } = scenario.arrivals;
+/** Arrival times (ms) of a stream's new client requests. */
+export function arrivalTimes(arrivals: Stream["arrivals"], durationSeconds: number, seed: number): number[] {
+  const end = durationSeconds * 1000;
+  const { perMinute, pattern, burstSeconds } = arrivals;
   const times: number[] = [];
   if (pattern === "even") {
     const gap = 60_000 / perMinute;
@@ -59,7 +59,7 @@ export function arrivalTimes(scenario: Scenario): number[] {
       }
     }
   } else {
-    const random = seededRandom(scenario.seed);
+    const random = seededRandom(seed);
     const mean = 60_000 / perMinute;
     for (let t = 0; ;) {
       t += -Math.log(1 - random()) * mean;
@@ -70,62 +70,89 @@ export function arrivalTimes(scenario: Scenario): number[] {
   return times;
 }
 
-function buildMembers(gateway: GatewayModel, scenario: Scenario): Member[] {
-  const p = scenario.parameters;
-  const { deployment } = scenario.request;
-  const pool = gateway.pools.find((x) => x.deployment.toLowerCase() === deployment.toLowerCase());
-  if (!pool) {
-    throw new ConfigError("Invalid scenario", [
-      {
-        key: "scenario.request.deployment",
-        given: JSON.stringify(deployment),
-        allowed: `a deployment of the stack: ${gateway.pools.map((x) => x.deployment).join(", ")}`,
-      },
-    ]);
-  }
-  const members = pool.members.map((d): Member => {
-    if (isProvisioned(d.sku)) {
-      const perPtu = inputTpmPerPtu(d.model) ?? p.defaultInputTpmPerPtu;
-      if (perPtu === null) {
-        throw new ConfigError("Invalid scenario", [
-          {
-            key: "scenario.parameters.defaultInputTpmPerPtu",
-            given: "nothing",
-            allowed: `input tokens per minute per PTU for ${d.model}, which has no documented figure`,
-          },
-        ]);
-      }
-      const tpm = d.capacity * perPtu;
-      return {
-        name: d.name,
-        source: d,
-        provisioned: true,
-        tokensPerMinute: tpm,
-        requestsPerMinute: null,
-        limiter: new ProvisionedLimiter(tpm, p.ptuBucketMinutes, PTU_OUTPUT_TOKEN_WEIGHT),
-        faults: [],
-      };
-    }
-    const tpm = d.capacity * 1000;
-    const rpm = d.capacity * (rpmPerThousandTpm(d.model) ?? p.defaultRpmPerThousandTpm);
-    return {
-      name: d.name,
-      source: d,
-      provisioned: false,
-      tokensPerMinute: tpm,
-      requestsPerMinute: rpm,
-      limiter: new StandardLimiter(tpm, rpm, p.rpmWindowSeconds, p.tpmWindowSeconds),
-      faults: [],
-    };
-  });
-  scenario.faults.forEach((fault, index) => {
-    const targets = members.filter((m) => m.name === fault.backend || m.source.location === fault.backend);
-    if (targets.length === 0) {
+/** The pools the streams use, in first-use order, and every stream's pool. */
+function poolsFor(gateway: GatewayModel, scenario: Scenario): { pools: ModelPool[]; poolOfStream: number[] } {
+  const pools: ModelPool[] = [];
+  const poolOfStream = scenario.streams.map((stream, i) => {
+    const pool = gateway.pools.find((x) => x.deployment.toLowerCase() === stream.deployment.toLowerCase());
+    if (!pool) {
       throw new ConfigError("Invalid scenario", [
         {
-          key: `scenario.faults[${index}].backend`,
-          given: JSON.stringify(fault.backend),
-          allowed: `an instance name or location: ${[...new Set(members.flatMap((m) => [m.name, m.source.location]))].join(", ")}`,
+          key: scenario.streams.length === 1 ? "scenario.request.deployment" : `scenario.traffic[${i}].deployment`,
+          given: JSON.stringify(stream.deployment),
+          allowed: `a deployment of the stack: ${gateway.pools.map((x) => x.deployment).join(", ")}`,
+        },
+      ]);
+    }
+    if (!pools.includes(pool)) pools.push(pool);
+    return pools.indexOf(pool);
+  });
+  return { pools, poolOfStream };
+}
+
+/** One member per (pool, account): its own quota, breaker and injected faults. */
+function buildMembers(pools: readonly ModelPool[], scenario: Scenario): Member[] {
+  const p = scenario.parameters;
+  const members = pools.flatMap((pool, poolIndex) =>
+    pool.members.map((d): Member => {
+      const base = {
+        name: `${d.name}/${pool.deployment}`,
+        source: d,
+        deployment: pool.deployment,
+        pool: poolIndex,
+        faults: [],
+      };
+      if (isProvisioned(d.sku)) {
+        const perPtu = inputTpmPerPtu(d.model) ?? p.defaultInputTpmPerPtu;
+        if (perPtu === null) {
+          throw new ConfigError("Invalid scenario", [
+            {
+              key: "scenario.parameters.defaultInputTpmPerPtu",
+              given: "nothing",
+              allowed: `input tokens per minute per PTU for ${d.model}, which has no documented figure`,
+            },
+          ]);
+        }
+        const tpm = d.capacity * perPtu;
+        return {
+          ...base,
+          provisioned: true,
+          tokensPerMinute: tpm,
+          requestsPerMinute: null,
+          limiter: new ProvisionedLimiter(tpm, p.ptuBucketMinutes, PTU_OUTPUT_TOKEN_WEIGHT),
+        };
+      }
+      const tpm = d.capacity * 1000;
+      const rpm = d.capacity * (rpmPerThousandTpm(d.model) ?? p.defaultRpmPerThousandTpm);
+      return {
+        ...base,
+        provisioned: false,
+        tokensPerMinute: tpm,
+        requestsPerMinute: rpm,
+        limiter: new StandardLimiter(tpm, rpm, p.rpmWindowSeconds, p.tpmWindowSeconds),
+      };
+    }),
+  );
+  scenario.faults.forEach((fault, index) => {
+    const targets = members.filter(
+      (m) =>
+        (m.source.name === fault.backend || m.source.location === fault.backend) &&
+        (fault.deployment === undefined || m.deployment.toLowerCase() === fault.deployment.toLowerCase()),
+    );
+    if (targets.length === 0) {
+      const names = [...new Set(members.flatMap((m) => [m.source.name, m.source.location]))];
+      throw new ConfigError("Invalid scenario", [
+        {
+          key: `scenario.faults[${index}].${members.some((m) => m.source.name === fault.backend || m.source.location === fault.backend) ? "deployment" : "backend"}`,
+          given: JSON.stringify(
+            fault.deployment !== undefined && names.includes(fault.backend) ? fault.deployment : fault.backend,
+          ),
+          allowed: names.includes(fault.backend)
+            ? `a deployment ${fault.backend} hosts among the simulated streams: ${members
+                .filter((m) => m.source.name === fault.backend || m.source.location === fault.backend)
+                .map((m) => m.deployment)
+                .join(", ")}`
+            : `an instance name or location: ${names.join(", ")}`,
         },
       ]);
     }
@@ -151,19 +178,34 @@ export function retryDelayMs(retry: RetryPolicy, n: number, random: () => number
 export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | Scenario): SimulationResult {
   const scenario = parseScenario(scenarioInput);
   const p: ModelParameters = scenario.parameters;
-  const members = buildMembers(gateway, scenario);
+  const { pools, poolOfStream } = poolsFor(gateway, scenario);
+  const members = buildMembers(pools, scenario);
   const rule = gateway.breaker;
   const retry: RetryPolicy = gateway.retry;
   // What the policy's on-error answers the pool's own 503 with.
   const poolRetryAfterMs = gateway.poolRetryAfterSeconds * 1000;
-  const { promptTokens, maxTokens, completionTokens } = scenario.request;
   const random = seededRandom(scenario.seed ^ 0x5eed);
 
+  // Members of each pool by their index in `members`: a pool picks among its own, and each has its
+  // own breaker, so one deployment's trips leave the account's other deployments in their pools.
+  const poolMembers = pools.map((_, i) => members.flatMap((m, index) => (m.pool === i ? [index] : [])));
   const units = Array.from({ length: scenario.gatewayUnits }, () => ({
     breakers: members.map(() => new Breaker(rule, p)),
-    pool: new PoolSelector(members.map((m) => ({ priority: m.source.priority, weight: m.source.weight }))),
+    pools: poolMembers.map(
+      (indices) =>
+        new PoolSelector(
+          indices.map((i) => ({ priority: members[i].source.priority, weight: members[i].source.weight })),
+        ),
+    ),
   }));
-  const arrivals = arrivalTimes(scenario);
+  const arrivals: number[] = [];
+  const streamOf: number[] = [];
+  scenario.streams.forEach((stream, i) => {
+    for (const t of arrivalTimes(stream.arrivals, scenario.durationSeconds, scenario.seed + i)) {
+      arrivals.push(t);
+      streamOf.push(i);
+    }
+  });
   const clients = arrivals.length;
   const clientAttempts = new Array<number>(clients).fill(0);
   const finalStatus = new Array<number>(clients).fill(0);
@@ -193,15 +235,21 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
       case "attempt": {
         const { call } = event;
         const unit = units[call.unit];
-        const member =
-          call.attempt > 0 && !p.retryRepicksMember && call.member !== undefined
-            ? call.member
-            : unit.pool.pick((i) => unit.breakers[i].isOpen(t));
+        const pool = poolOfStream[streamOf[call.client]];
+        const indices = poolMembers[pool];
+        let member: number | undefined;
+        if (call.attempt > 0 && !p.retryRepicksMember && call.member !== undefined) {
+          member = call.member;
+        } else {
+          const local = unit.pools[pool].pick((i) => unit.breakers[indices[i]].isOpen(t));
+          member = local === undefined ? undefined : indices[local];
+        }
         if (member === undefined) {
-          // Every breaker open: the pool answers 503 itself, without calling a backend.
+          // Every breaker of the deployment's pool open: the pool answers 503 itself, without calling a backend.
           queue.push(t, { kind: "answer", call, status: 503, retryAfterMs: poolRetryAfterMs, timedOut: false });
           break;
         }
+        const { promptTokens, maxTokens, completionTokens } = scenario.streams[streamOf[call.client]].request;
         const placed = { ...call, member, placedAt: t };
         callsPerMember[member]++;
         backendCalls++;
@@ -263,6 +311,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
         let charged = 0;
         if (member !== undefined) {
           if (status === 200 && event.charged !== undefined) {
+            const { maxTokens, completionTokens } = scenario.streams[streamOf[call.client]].request;
             charged = members[member].limiter.complete(t, event.charged, maxTokens, completionTokens);
           }
           if (event.faulted) {
@@ -316,6 +365,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
     members,
     retry,
     arrivals,
+    streamOf,
     finalStatus,
     finalAt,
     successCharge,

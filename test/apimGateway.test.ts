@@ -8,13 +8,17 @@ import { COGNITIVE_SERVICES_RESOURCE } from "../policies/apiPolicy";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { attempt, existingBackend, input, named, ofType, openAiUserGrants, TYPES } from "./helpers";
-import { child, findAll, parseXml } from "./xml";
+import { child, findAll, parseXml } from "../offline/plan/xml";
 
-/** Three existing accounts: two preferred (70/30), one spill-over; france's endpoint lacks the trailing slash. */
+/**
+ * Three existing accounts hosting different deployments: sweden {chat, embeddings} and france {chat}
+ * preferred (70/30), useast {chat, Embeddings, o3} as spill-over; france's endpoint lacks the trailing
+ * slash, useast spells a deployment with a capital.
+ */
 const BACKENDS: ApimBackendArgs[] = [
-  existingBackend("sweden", "swedencentral", 1, 70),
-  { ...existingBackend("france", "francecentral", 1, 30), endpoint: "https://ai-france.openai.azure.com" },
-  existingBackend("useast", "eastus2", 2, 100),
+  existingBackend("sweden", "swedencentral", 1, 70, ["chat", "embeddings"]),
+  { ...existingBackend("france", "francecentral", 1, 30, ["chat"]), endpoint: "https://ai-france.openai.azure.com" },
+  existingBackend("useast", "eastus2", 2, 100, ["chat", "Embeddings", "o3"]),
 ];
 
 const ARGS: ApimGatewayArgs = {
@@ -88,12 +92,25 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     expect(run.invokes).to.include("azure-native:authorization:getClientConfig");
   });
 
-  it("creates one Single http backend per account at <endpoint>/openai, with exactly one breaker rule", () => {
+  it("creates one Single http backend per (account, hosted deployment) at <endpoint>/openai, each with one breaker rule", () => {
     const singles = ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Single");
-    expect(singles.map((b) => [input(b, "backendId"), input(b, "url"), input(b, "protocol")])).to.deep.equal([
-      ["openai-sweden", "https://ai-sweden.openai.azure.com/openai", "http"],
-      ["openai-france", "https://ai-france.openai.azure.com/openai", "http"],
-      ["openai-useast", "https://ai-useast.openai.azure.com/openai", "http"],
+    expect(singles.map((b) => [b.name, input(b, "backendId"), input(b, "url"), input(b, "protocol")])).to.deep.equal([
+      ["gateway-backend-openai-sweden-chat", "openai-sweden-chat", "https://ai-sweden.openai.azure.com/openai", "http"],
+      [
+        "gateway-backend-openai-sweden-embeddings",
+        "openai-sweden-embeddings",
+        "https://ai-sweden.openai.azure.com/openai",
+        "http",
+      ],
+      ["gateway-backend-openai-france-chat", "openai-france-chat", "https://ai-france.openai.azure.com/openai", "http"],
+      ["gateway-backend-openai-useast-chat", "openai-useast-chat", "https://ai-useast.openai.azure.com/openai", "http"],
+      [
+        "gateway-backend-openai-useast-embeddings",
+        "openai-useast-embeddings",
+        "https://ai-useast.openai.azure.com/openai",
+        "http",
+      ],
+      ["gateway-backend-openai-useast-o3", "openai-useast-o3", "https://ai-useast.openai.azure.com/openai", "http"],
     ]);
     for (const b of singles) {
       expect(input(b, "circuitBreaker")).to.deep.equal({
@@ -117,22 +134,38 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     }
   });
 
-  it("creates one Pool backend over them by ARM id, with priorities and weights, and no url or protocol", () => {
-    const pool = named(run.resources, "gateway-pool");
-    const singles = ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Single");
-    expect(input(pool, "type")).to.equal("Pool");
-    expect(input(pool, "backendId")).to.equal("openai-pool");
-    expect(input(pool, "url")).to.equal(undefined);
-    expect(input(pool, "protocol")).to.equal(undefined);
-    expect(input(pool, "pool")).to.deep.equal({
-      services: [
-        { id: singles[0].id, priority: 1, weight: 70 },
-        { id: singles[1].id, priority: 1, weight: 30 },
-        { id: singles[2].id, priority: 2, weight: 100 },
-      ],
-    });
-    expect(singles[0].id).to.match(
-      /\/providers\/Microsoft\.ApiManagement\/service\/gateway-[a-z0-9]{6}\/backends\/openai-sweden$/,
+  it("creates one Pool per deployment over exactly the backends hosting it, by ARM id, with priorities and weights", () => {
+    const single = (id: string) => ofType(run.resources, TYPES.backend).find((b) => input(b, "backendId") === id)!.id;
+    const pools = ofType(run.resources, TYPES.backend)
+      .filter((b) => input(b, "type") === "Pool")
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(pools.map((p) => [p.name, input(p, "backendId")])).to.deep.equal([
+      ["gateway-pool-chat", "pool-chat"],
+      ["gateway-pool-embeddings", "pool-embeddings"],
+      ["gateway-pool-o3", "pool-o3"],
+    ]);
+    expect(pools.map((p) => input(p, "pool"))).to.deep.equal([
+      {
+        services: [
+          { id: single("openai-sweden-chat"), priority: 1, weight: 70 },
+          { id: single("openai-france-chat"), priority: 1, weight: 30 },
+          { id: single("openai-useast-chat"), priority: 2, weight: 100 },
+        ],
+      },
+      {
+        services: [
+          { id: single("openai-sweden-embeddings"), priority: 1, weight: 70 },
+          { id: single("openai-useast-embeddings"), priority: 2, weight: 100 },
+        ],
+      },
+      { services: [{ id: single("openai-useast-o3"), priority: 2, weight: 100 }] },
+    ]);
+    for (const pool of pools) {
+      expect(input(pool, "url")).to.equal(undefined);
+      expect(input(pool, "protocol")).to.equal(undefined);
+    }
+    expect(single("openai-sweden-chat")).to.match(
+      /\/providers\/Microsoft\.ApiManagement\/service\/gateway-[a-z0-9]{6}\/backends\/openai-sweden-chat$/,
     );
   });
 
@@ -148,24 +181,34 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     );
   });
 
-  it("sets an API policy that authenticates with the identity, routes to the pool and retries twice", () => {
+  it("sets an API policy that authenticates with the identity, routes each deployment to its pool and retries twice", () => {
     const [policy] = ofType(run.resources, TYPES.apiPolicy);
     expect(input(policy, "format")).to.equal("rawxml");
     const xml = parseXml(input(policy, "value") as string);
     expect(child(child(xml, "inbound"), "authentication-managed-identity").attributes.resource).to.equal(
       COGNITIVE_SERVICES_RESOURCE,
     );
-    const routes = findAll(xml, "set-backend-service").map((e) => e.attributes["backend-id"]);
-    expect(routes).to.deep.equal(["openai-pool", "openai-pool"]);
+    const routes = findAll(child(xml, "inbound"), "when").map((when) => [
+      when.attributes.condition,
+      child(when, "set-variable").attributes.value,
+    ]);
+    expect(routes).to.deep.equal([
+      ['@((string)context.Variables["deployment"] == "chat")', "pool-chat"],
+      ['@((string)context.Variables["deployment"] == "embeddings")', "pool-embeddings"],
+      ['@((string)context.Variables["deployment"] == "o3")', "pool-o3"],
+    ]);
     const retry = child(child(xml, "backend"), "retry");
+    // The largest pool (chat) has three members: two retries let a request try each once.
     expect(retry.attributes.count).to.equal("2");
     expect(retry.attributes.condition).to.contain("StatusCode == 429").and.to.contain("StatusCode == 503");
     expect(child(retry, "forward-request").attributes["buffer-request-body"]).to.equal("true");
   });
 
-  it("creates the policy after the pool and the role assignments", () => {
+  it("creates the policy after every pool and the role assignments", () => {
     const [policy] = ofType(run.resources, TYPES.apiPolicy);
-    expect(policy.dependencies).to.include(named(run.resources, "gateway-pool").urn);
+    for (const pool of ["gateway-pool-chat", "gateway-pool-embeddings", "gateway-pool-o3"]) {
+      expect(policy.dependencies).to.include(named(run.resources, pool).urn);
+    }
     for (const a of openAiUserGrants(run.resources)) {
       expect(policy.dependencies).to.include(a.urn);
     }
@@ -290,6 +333,21 @@ describe("ApimGateway: validation", () => {
     ],
     ["a malformed trip duration", { circuitBreaker: { tripDuration: "30s" } }, "args.circuitBreaker.tripDuration"],
     ["a bad publisher e-mail", { publisherEmail: "nobody" }, "args.publisherEmail"],
+    [
+      "a backend without deployments",
+      { backends: [{ ...BACKENDS[0], deployments: [] }] },
+      "args.backends[0].deployments",
+    ],
+    [
+      "a deployment listed twice on one backend (case-insensitively)",
+      { backends: [{ ...BACKENDS[0], deployments: ["chat", "CHAT"] }] },
+      "args.backends[0].deployments[1]",
+    ],
+    [
+      "a deployment name with a space",
+      { backends: [{ ...BACKENDS[0], deployments: ["gpt 4o"] }] },
+      "args.backends[0].deployments[0]",
+    ],
   ];
   for (const [what, args, key] of bad) {
     it(`rejects ${what} before registering anything, naming ${key}`, async () => {

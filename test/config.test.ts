@@ -109,6 +109,21 @@ const cases: Case[] = [
     allowed: "ProvisionedManaged",
   },
   {
+    what: "enabled as text",
+    mutate: (r) => (inst(r)[0].deployments = { "gpt-4o-mini": { enabled: "no" } }),
+    key: "openai-apim:instances[0].deployments.gpt-4o-mini.enabled",
+    allowed: "true or false",
+  },
+  {
+    what: "a deployment no instance hosts",
+    mutate: (r) => {
+      inst(r)[0].deployments = { "gpt-4o-mini": { enabled: false } };
+      inst(r)[1].deployments = { "GPT-4O-MINI": { enabled: false } };
+    },
+    key: "openai-apim:deployments[0].name",
+    allowed: "at least one instance hosts",
+  },
+  {
     what: "deployments missing",
     mutate: (r) => delete r.deployments,
     key: "openai-apim:deployments",
@@ -390,6 +405,20 @@ describe("stack config defaults", () => {
       ],
       acceptRetryAfter: true,
     });
+  });
+
+  it("leaves out a deployment an instance turns off, matching its name case-insensitively", () => {
+    const raw = base();
+    dep(raw).push({ name: "embeddings", model: "text-embedding-3-large", version: "1", capacity: 10 });
+    inst(raw)[1].deployments = { EMBEDDINGS: { enabled: false }, "GPT-4o-Mini": { capacity: 7 } };
+    const parsed = parseStackConfig(raw);
+    expect(parsed.resolvedInstances.map((i) => i.deployments.map((d) => [d.name, d.capacity]))).to.deep.equal([
+      [
+        ["gpt-4o-mini", 1],
+        ["embeddings", 10],
+      ],
+      [["gpt-4o-mini", 7]],
+    ]);
   });
 
   it("applies per-instance deployment overrides to that instance only", () => {

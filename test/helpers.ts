@@ -8,8 +8,14 @@ export function existingAccountId(name: string): string {
   return `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/${name}`;
 }
 
-/** A backend entry for an existing account `ai-<name>` in `location`. */
-export function existingBackend(name: string, location: string, priority?: number, weight?: number) {
+/** A backend entry for an existing account `ai-<name>` in `location`, hosting `deployments`. */
+export function existingBackend(
+  name: string,
+  location: string,
+  priority?: number,
+  weight?: number,
+  deployments: string[] = ["chat"],
+) {
   return {
     name,
     location,
@@ -17,6 +23,7 @@ export function existingBackend(name: string, location: string, priority?: numbe
     resourceId: existingAccountId(`ai-${name}`),
     ...(priority === undefined ? {} : { priority }),
     ...(weight === undefined ? {} : { weight }),
+    deployments,
   };
 }
 

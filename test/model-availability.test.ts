@@ -91,6 +91,24 @@ describe("model availability (Microsoft's tables, as a dated snapshot)", () => {
     });
   });
 
+  it("checks only what an instance hosts: a deployment turned off where it is not offered is fine", () => {
+    const before = readStackFileAt(
+      path.join(__dirname, "fixtures", "Pulumi.prod-before-availability-check.yaml"),
+    ).config;
+    const instances = JSON.parse(before["openai-apim:instances"]) as Record<string, unknown>[];
+    const off = { "text-embedding-3-small": { enabled: false } };
+    const hostedOnlyInSweden = {
+      ...before,
+      "openai-apim:instances": JSON.stringify(instances.map((i, n) => (n === 0 ? i : { ...i, deployments: off }))),
+    };
+    const parsed = parseEngineConfig(hostedOnlyInSweden);
+    expect(parsed.resolvedInstances.map((i) => i.deployments.map((d) => d.name))).to.deep.equal([
+      ["gpt-4o", "text-embedding-3-small"],
+      ["gpt-4o"],
+      ["gpt-4o"],
+    ]);
+  });
+
   it("refuses an unavailable deployment in OpenAiScaleSet args too, before registering anything", async () => {
     const { error, registered } = await attempt(
       () =>

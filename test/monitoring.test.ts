@@ -5,7 +5,7 @@ import { parseResourceId, TOKEN_METRIC_NAMESPACE } from "../components/gatewayMo
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { existingBackend, input, named, ofType, TYPES } from "./helpers";
-import { child, findAll, parseXml } from "./xml";
+import { child, findAll, parseXml } from "../offline/plan/xml";
 
 const BACKENDS: ApimBackendArgs[] = [
   existingBackend("sweden", "swedencentral"),

@@ -146,6 +146,7 @@ describe("OpenAiScaleSet: 3 regions x 2 models", () => {
         resourceId: account.id,
         priority: [1, 1, 2][i],
         weight: 1,
+        deployments: ["gpt-4o", "embeddings"],
       })),
     );
     expect(accounts[0].id).to.match(/\/providers\/Microsoft\.CognitiveServices\/accounts\/openai-swedencentral-/);
@@ -180,6 +181,47 @@ describe("OpenAiScaleSet: 30 instances", () => {
     }
     expect(ofType(run.resources, TYPES.deployment)).to.have.length(60);
     expect((run.outputs.backends as unknown[]).length).to.equal(30);
+  });
+});
+
+describe("OpenAiScaleSet: instances that host different deployments", () => {
+  it("creates a deployment only where the instance hosts it, and lists each account's deployments for the gateway", async () => {
+    const run = await scaleSet({
+      instances: [
+        { location: "swedencentral" },
+        { location: "francecentral", deployments: { Embeddings: { enabled: false } } },
+        { location: "eastus2", priority: 2, deployments: { "gpt-4o": { enabled: false } } },
+      ],
+    });
+    const byAccount = ofType(run.resources, TYPES.deployment).map(
+      (d) => `${String(input(d, "accountName")).split("-")[1]}/${input(d, "deploymentName")}`,
+    );
+    expect(byAccount).to.have.members([
+      "swedencentral/gpt-4o",
+      "swedencentral/embeddings",
+      "francecentral/gpt-4o",
+      "eastus2/embeddings",
+    ]);
+    expect(byAccount).to.have.length(4);
+    const backends = run.outputs.backends as { name: string; deployments: string[] }[];
+    expect(backends.map((b) => [b.name, b.deployments])).to.deep.equal([
+      ["swedencentral", ["gpt-4o", "embeddings"]],
+      ["francecentral", ["gpt-4o"]],
+      ["eastus2", ["embeddings"]],
+    ]);
+  });
+
+  it("chains only the hosted deployments of an account", async () => {
+    const run = await scaleSet({
+      instances: [
+        { location: "swedencentral", deployments: { "gpt-4o": { enabled: false } } },
+        { location: "francecentral" },
+      ],
+    });
+    const [sweden] = ofType(run.resources, TYPES.deployment);
+    expect(input(sweden, "deploymentName")).to.equal("embeddings");
+    // The first deployment of its account: nothing to wait for.
+    expect(sweden.dependencies.filter((urn) => urn.includes("cognitiveservices:Deployment"))).to.deep.equal([]);
   });
 });
 

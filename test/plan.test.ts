@@ -13,7 +13,7 @@ import { runProgram } from "../offline/runtime/program";
 import { listStacks, readStackFile, readStackFileAt } from "../offline/runtime/stackFile";
 import type { GatewayModel, ModelMember } from "../simulator/model";
 import { captureOutput } from "./helpers";
-import { child, findAll, parseXml } from "./xml";
+import { child, findAll, parseXml } from "../offline/plan/xml";
 
 const ROOT = path.resolve(__dirname, "..");
 const SNAPSHOTS = path.join(__dirname, "snapshots");
@@ -70,13 +70,13 @@ describe("npm run plan", () => {
     for (const heading of [
       "Resources by type:",
       "OpenAI instances (2):",
-      "Backend pool openai-pool (2 members",
+      "Backend pool pool-gpt-4o-mini (2 members",
       "Circuit breaker (per backend): trips after 1 failure(s) within PT1M on 429, 500-599",
       "Gateway retry: up to 1 on 429, 500, 502, 503, 504",
       "Capacity per deployment",
       "gpt-4o-mini (gpt-4o-mini): 20,000 TPM, 120 RPM; N-1 without swedencentral: 10,000 TPM, 60 RPM",
       "Policy pack (0 mandatory, 1 advisory;",
-      "[advisory] pool-has-spillover: All members of pool gateway-pool share priority 1",
+      "[advisory] pool-has-spillover: All members of pool gateway-pool-gpt-4o-mini share priority 1",
       "Plan checks (1):",
       "CustomMetricsOptedInType=WithDimensions",
       "placeholders",
@@ -122,7 +122,8 @@ describe("npm run plan", () => {
     const byType = (type: string) => plan.resources.find((r: { type: string }) => r.type === type);
     const policy = fs.readFileSync(path.join(dir, "policy.xml"), "utf8");
     expect(policy).to.equal(byType("azure-native:apimanagement:ApiPolicy").inputs.value);
-    expect(findAll(parseXml(policy), "set-backend-service")[0].attributes["backend-id"]).to.equal("openai-pool");
+    const routes = findAll(parseXml(policy), "set-variable").filter((v) => v.attributes.name === "pool");
+    expect(routes.map((v) => v.attributes.value)).to.deep.equal(["pool-gpt-4o-mini"]);
     const spec = fs.readFileSync(path.join(dir, "openapi.json"), "utf8");
     expect(spec).to.equal(byType("azure-native:apimanagement:Api").inputs.value);
     await SwaggerParser.validate(JSON.parse(spec));
@@ -131,9 +132,9 @@ describe("npm run plan", () => {
   it("writes a Mermaid architecture diagram generated from the resources", () => {
     const md = fs.readFileSync(path.join(dir, "architecture.md"), "utf8");
     expect(md).to.contain("```mermaid\nflowchart LR");
-    expect(md).to.contain('openai_pool -- "p1 w1" --> openai_swedencentral');
-    expect(md).to.contain('openai_pool -- "p1 w1" --> openai_francecentral');
-    expect(md).to.match(/openai_francecentral -- Entra ID --> openai_francecentral_[a-z0-9]{6}/);
+    expect(md).to.contain('pool_gpt_4o_mini -- "p1 w1" --> openai_swedencentral_gpt_4o_mini');
+    expect(md).to.contain('pool_gpt_4o_mini -- "p1 w1" --> openai_francecentral_gpt_4o_mini');
+    expect(md).to.match(/openai_francecentral_gpt_4o_mini -- Entra ID --> openai_francecentral_[a-z0-9]{6}/);
   });
 
   it("prints plan.json with --json", async () => {

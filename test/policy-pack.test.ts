@@ -50,11 +50,14 @@ describe("policy pack", function () {
       ["openai-local-auth-disabled", "mandatory"],
       ["apim-not-consumption", "mandatory"],
       ["pool-members-have-circuit-breaker", "mandatory"],
+      ["pool-members-exist", "mandatory"],
       ["pool-within-limits", "mandatory"],
       ["api-https-with-subscription", "mandatory"],
       ["no-developer-tier-in-production", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],
+      ["pool-has-failover", "advisory"],
+      ["pools-cover-priority-tiers", "advisory"],
       ["breaker-counts-throttling", "advisory"],
       ["gateway-retries-pool-members", "advisory"],
     ]);
@@ -97,8 +100,8 @@ describe("policy pack", function () {
     const noBreaker = await stack("dev", withConfig(dev, "circuitBreaker", { enabled: false }));
     const found = await violations(pack.poolMembersHaveCircuitBreaker, noBreaker);
     expect(found).to.deep.equal([
-      "Backend gateway-backend-swedencentral in pool gateway-pool has 0 circuit-breaker rules; it needs exactly one.",
-      "Backend gateway-backend-francecentral in pool gateway-pool has 0 circuit-breaker rules; it needs exactly one.",
+      "Backend gateway-backend-openai-swedencentral-gpt-4o-mini in pool gateway-pool-gpt-4o-mini has 0 circuit-breaker rules; it needs exactly one.",
+      "Backend gateway-backend-openai-francecentral-gpt-4o-mini in pool gateway-pool-gpt-4o-mini has 0 circuit-breaker rules; it needs exactly one.",
     ]);
   });
 
@@ -116,7 +119,7 @@ describe("policy pack", function () {
         : r,
     );
     expect(await violations(pack.poolWithinLimits, tooMany)).to.deep.equal([
-      "Pool gateway-pool has 31 members; APIM allows at most 30.",
+      "Pool gateway-pool-gpt-4o-mini has 31 members; APIM allows at most 30.",
     ]);
     const heavy = devStack.map((r) =>
       r.props.type === "Pool"
@@ -124,7 +127,7 @@ describe("policy pack", function () {
         : r,
     );
     expect(await violations(pack.poolWithinLimits, heavy)).to.deep.equal([
-      "Pool gateway-pool member 0 has weight 150; allowed: an integer from 0 to 100.",
+      "Pool gateway-pool-gpt-4o-mini member 0 has weight 150; allowed: an integer from 0 to 100.",
     ]);
   });
 
@@ -166,7 +169,52 @@ describe("policy pack", function () {
 
   it("pool-has-spillover (advisory): fails the dev stack, whose instances share one priority", async () => {
     expect(await violations(pack.poolHasSpillover, devStack)).to.deep.equal([
-      "All members of pool gateway-pool share priority 1: there is no spill-over tier.",
+      "All members of pool gateway-pool-gpt-4o-mini share priority 1: there is no spill-over tier.",
+    ]);
+  });
+
+  it("pool-members-exist: fails a pool listing a member that is not one of the stack's backends", async () => {
+    expect(await violations(pack.poolMembersExist, devStack)).to.deep.equal([]);
+    const foreign = devStack.map((r) =>
+      r.props.type === "Pool"
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              pool: {
+                services: [...(r.props.pool as { services: unknown[] }).services, { id: "/elsewhere", priority: 1 }],
+              },
+            },
+          }
+        : r,
+    );
+    expect(await violations(pack.poolMembersExist, foreign)).to.deep.equal([
+      "Pool gateway-pool-gpt-4o-mini lists 3 members but refers to 2 backends of this stack; every member must be one of its Single backends.",
+    ]);
+  });
+
+  it("pool-has-failover and pools-cover-priority-tiers (advisory): flag a deployment on one account or missing a tier", async () => {
+    expect(await violations(pack.poolHasFailover, devStack)).to.deep.equal([]);
+    expect(await violations(pack.poolsCoverPriorityTiers, prodStack)).to.deep.equal([]);
+    const heterogeneous = await stack(
+      "dev",
+      withConfig(
+        withConfig(dev, "instances", [
+          { location: "swedencentral" },
+          { location: "francecentral", priority: 2, deployments: { reasoning: { enabled: false } } },
+        ]),
+        "deployments",
+        [
+          { name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18", sku: "GlobalStandard" },
+          { name: "reasoning", model: "o3-mini", version: "2025-01-31", sku: "GlobalStandard" },
+        ],
+      ),
+    );
+    expect(await violations(pack.poolHasFailover, heterogeneous)).to.deep.equal([
+      "Pool gateway-pool-reasoning has a single member: when that account fails or is throttled, its deployment has no failover.",
+    ]);
+    expect(await violations(pack.poolsCoverPriorityTiers, heterogeneous)).to.deep.equal([
+      "Pool gateway-pool-reasoning has no member at priority 2, which other pools use: its deployment lacks that tier.",
     ]);
   });
 

@@ -8,23 +8,28 @@ import {
 } from "../policies/apiPolicy";
 import { escapeXml, render } from "../policies/template";
 import { resolveRetryPolicy, retryArgsSchema } from "../components/apimGatewayArgs";
-import { child, findAll, parseXml } from "./xml";
+import { child, findAll, parseXml } from "../offline/plan/xml";
 
 const options = (overrides: Partial<ApiPolicyOptions> = {}): ApiPolicyOptions => ({
-  poolBackendId: "openai-pool",
+  routes: [
+    { deployment: "chat", poolId: "pool-chat" },
+    { deployment: "Embeddings", poolId: "pool-embeddings" },
+  ],
   retry: { count: 2, intervalSeconds: 0, firstFastRetry: true, statusCodes: [429, 503] },
   retryAfterSeconds: 60,
   ...overrides,
 });
 
 describe("API policy rendering", () => {
-  it("authenticates with the managed identity, drops the client key, and routes to the pool", () => {
+  it("authenticates with the managed identity, drops the client key, and routes to the deployment's pool", () => {
     const policy = parseXml(renderApiPolicy(options()));
     expect(policy.tag).to.equal("policies");
     expect(policy.children.map((c) => c.tag)).to.deep.equal(["inbound", "backend", "outbound", "on-error"]);
     const inbound = child(policy, "inbound");
     expect(inbound.children.map((c) => c.tag)).to.deep.equal([
       "base",
+      "set-variable",
+      "choose",
       "set-header",
       "set-query-parameter",
       "authentication-managed-identity",
@@ -37,7 +42,43 @@ describe("API policy rendering", () => {
       "exists-action": "delete",
     });
     expect(child(inbound, "authentication-managed-identity").attributes.resource).to.equal(COGNITIVE_SERVICES_RESOURCE);
-    expect(child(inbound, "set-backend-service").attributes["backend-id"]).to.equal("openai-pool");
+    expect(child(inbound, "set-backend-service").attributes["backend-id"]).to.equal(
+      '@((string)context.Variables["pool"])',
+    );
+  });
+
+  it("reads the deployment from the path, case-insensitively, and guards operations without one", () => {
+    const variable = child(child(parseXml(renderApiPolicy(options())), "inbound"), "set-variable");
+    expect(variable.attributes).to.deep.equal({
+      name: "deployment",
+      value: '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", "").ToLowerInvariant())',
+    });
+  });
+
+  it("sends each deployment to its pool and answers any other with Azure OpenAI's 404, calling no backend", () => {
+    const choose = child(child(parseXml(renderApiPolicy(options())), "inbound"), "choose");
+    const whens = choose.children.filter((c) => c.tag === "when");
+    expect(whens.map((w) => [w.attributes.condition, child(w, "set-variable").attributes])).to.deep.equal([
+      ['@((string)context.Variables["deployment"] == "chat")', { name: "pool", value: "pool-chat" }],
+      // Compared lower-case, as the variable holds it: a client asking for "EMBEDDINGS" is served.
+      ['@((string)context.Variables["deployment"] == "embeddings")', { name: "pool", value: "pool-embeddings" }],
+    ]);
+    const answer = child(child(choose, "otherwise"), "return-response");
+    expect(child(answer, "set-status").attributes).to.deep.equal({ code: "404", reason: "Not Found" });
+    expect(child(child(answer, "set-header"), "value").text).to.equal("application/json");
+    expect(JSON.parse(child(answer, "set-body").text)).to.deep.equal({
+      error: {
+        code: "DeploymentNotFound",
+        message: "The API deployment for this resource does not exist. This gateway serves: chat, Embeddings.",
+      },
+    });
+    expect(findAll(child(choose, "otherwise"), "forward-request")).to.deep.equal([]);
+  });
+
+  it("refuses to route a deployment name that could break out of the policy expression", () => {
+    expect(() => renderApiPolicy(options({ routes: [{ deployment: 'x" || true || "', poolId: "p" }] }))).to.throw(
+      "cannot be routed",
+    );
   });
 
   it("retries 429 and 503 by picking from the pool again, with a buffered body", () => {
@@ -51,7 +92,7 @@ describe("API policy rendering", () => {
       "first-fast-retry": "true",
     });
     expect(retry.children.map((c) => [c.tag, c.attributes])).to.deep.equal([
-      ["set-backend-service", { "backend-id": "openai-pool" }],
+      ["set-backend-service", { "backend-id": '@((string)context.Variables["pool"])' }],
       ["forward-request", { "buffer-request-body": "true", "buffer-response": "false", timeout: "240" }],
     ]);
   });
@@ -100,9 +141,9 @@ describe("API policy rendering", () => {
   });
 
   it("escapes values so the result stays well-formed", () => {
-    const xml = renderApiPolicy(options({ poolBackendId: `pool"&<x>'` }));
-    const ids = findAll(parseXml(xml), "set-backend-service").map((e) => e.attributes["backend-id"]);
-    expect(ids).to.deep.equal([`pool"&<x>'`, `pool"&<x>'`]);
+    const xml = renderApiPolicy(options({ routes: [{ deployment: "chat", poolId: `pool"&<x>'` }] }));
+    const pools = findAll(parseXml(xml), "set-variable").filter((e) => e.attributes.name === "pool");
+    expect(pools.map((e) => e.attributes.value)).to.deep.equal([`pool"&<x>'`]);
     expect(escapeXml(`a&b<c>"d'`)).to.equal("a&amp;b&lt;c&gt;&quot;d&apos;");
   });
 
@@ -119,8 +160,8 @@ describe("API policy rendering", () => {
     expect(dims).to.deep.equal([
       { name: "Subscription ID" },
       { name: "API ID" },
-      // GetValueOrDefault: an operation without deployment-id must not fail the metric.
-      { name: "Deployment", value: '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", ""))' },
+      // The routing variable: set on every request the policy lets through.
+      { name: "Deployment", value: '@((string)context.Variables["deployment"])' },
     ]);
     // Inbound runs before the pool picks a member: the request URL cannot name the account that answered.
     for (const d of dims) expect(d.value ?? "").to.not.contain("context.Request.Url");
@@ -145,13 +186,17 @@ describe("API policy rendering", () => {
     );
   });
 
-  it("limits tokens per subscription key before routing, when asked", () => {
+  it("limits tokens per subscription key once the deployment is known, before any backend is chosen", () => {
     const inbound = child(
       parseXml(renderApiPolicy(options({ tokenLimit: { tokensPerMinute: 5000, estimatePromptTokens: false } }))),
       "inbound",
     );
-    expect(inbound.children[1].tag).to.equal("azure-openai-token-limit");
-    expect(inbound.children[1].attributes).to.include({
+    const tags = inbound.children.map((c) => c.tag);
+    const limit = tags.indexOf("azure-openai-token-limit");
+    // After routing (a 404 for an unknown deployment counts no tokens), before the backend is set.
+    expect(limit).to.be.greaterThan(tags.indexOf("choose"));
+    expect(limit).to.be.lessThan(tags.indexOf("set-backend-service"));
+    expect(inbound.children[limit].attributes).to.include({
       "counter-key": "@(context.Subscription.Id)",
       "tokens-per-minute": "5000",
       "estimate-prompt-tokens": "false",

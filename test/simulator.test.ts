@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
+import { parse } from "yaml";
 import { parseIsoDuration } from "../common/duration";
 import { ConfigError } from "../common/errors";
 import { resolveRetryPolicy } from "../components/apimGatewayArgs";
@@ -17,9 +20,10 @@ import {
   type ScenarioInput,
 } from "../simulator";
 import { PoolSelector } from "../simulator/pool";
-import { child, parseXml } from "./xml";
+import { child, parseXml } from "../offline/plan/xml";
 
 const REQUEST = { deployment: "chat", promptTokens: 300, maxTokens: 200, completionTokens: 100 };
+const REQUEST_SHAPE = { promptTokens: 300, maxTokens: 200, completionTokens: 100 };
 
 /**
  * The gateway a stack config describes, as the simulator sees it: every instance in the pool of each
@@ -106,19 +110,19 @@ describe("resilience model: behaviour", () => {
     const { calls, trips } = result.trace!;
     const open = (backend: string, unit: number, t: number) =>
       trips.some((x) => x.backend === backend && x.unit === unit && x.atMs <= t && t < x.untilMs);
-    const spilled = calls.filter((c) => c.backend === "eastus2");
+    const spilled = calls.filter((c) => c.backend === "eastus2/chat");
     expect(spilled.length).to.be.greaterThan(100);
     for (const call of spilled) {
       expect(
-        open("swedencentral", call.unit, call.atMs) && open("francecentral", call.unit, call.atMs),
+        open("swedencentral/chat", call.unit, call.atMs) && open("francecentral/chat", call.unit, call.atMs),
         `call at ${call.atMs}`,
       ).to.equal(true);
     }
-    expect(result.firstCallMs.eastus2).to.be.at.least(
-      Math.max(result.firstTripMs.swedencentral!, result.firstTripMs.francecentral!),
+    expect(result.firstCallMs["eastus2/chat"]).to.be.at.least(
+      Math.max(result.firstTripMs["swedencentral/chat"]!, result.firstTripMs["francecentral/chat"]!),
     );
     // While only Sweden failed, France absorbed everything.
-    expect(calls.filter((c) => c.backend === "eastus2" && c.atMs < 120_000)).to.deep.equal([]);
+    expect(calls.filter((c) => c.backend === "eastus2/chat" && c.atMs < 120_000)).to.deep.equal([]);
   });
 
   describe("spill-over from a saturated priority-1 instance", () => {
@@ -133,12 +137,12 @@ describe("resilience model: behaviour", () => {
     it("serves everything with the breaker (on 429, honouring Retry-After) and the retry", () => {
       const both = run({});
       expect(both.successRate).to.equal(1);
-      expect(both.callsPerBackend.francecentral).to.be.greaterThan(both.callsPerBackend.swedencentral);
+      expect(both.callsPerBackend["francecentral/chat"]).to.be.greaterThan(both.callsPerBackend["swedencentral/chat"]);
     });
 
     it("fails without a breaker: the retry picks the saturated instance again", () => {
       const noBreaker = run({ circuitBreaker: { enabled: false } });
-      expect(noBreaker.callsPerBackend.francecentral).to.equal(0);
+      expect(noBreaker.callsPerBackend["francecentral/chat"]).to.equal(0);
       expect(noBreaker.successRate).to.be.below(0.5);
       expect(noBreaker.statusCounts["429"]).to.be.greaterThan(0);
     });
@@ -180,7 +184,7 @@ describe("resilience model: behaviour", () => {
         config,
         scenario({ durationSeconds: 1800, arrivals: { perMinute: 24 }, faults, trace: true }),
       );
-      return result.trace!.calls.filter((c) => c.backend === "francecentral" && c.atMs >= 60_000).length;
+      return result.trace!.calls.filter((c) => c.backend === "francecentral/chat" && c.atMs >= 60_000).length;
     };
 
     it("is excluded for the rest of the run when the breaker accepts Retry-After", () => {
@@ -196,7 +200,7 @@ describe("resilience model: behaviour", () => {
     const config = stack([{ location: "swedencentral" }]);
     const result = simulate(config, scenario({ faults: [{ backend: "swedencentral", fromSeconds: 0, status: 500 }] }));
     expect(result.statusCounts["503"]).to.be.greaterThan(0);
-    expect(result.callsPerBackend.swedencentral).to.equal(result.breakerTrips.swedencentral);
+    expect(result.callsPerBackend["swedencentral/chat"]).to.equal(result.breakerTrips["swedencentral/chat"]);
   });
 
   it("simulates the retry the deployed API policy performs", async () => {
@@ -229,8 +233,10 @@ describe("resilience model: behaviour", () => {
     // 1 PTU of gpt-4o = 2,500 input TPM; 60 calls x (300 + 3 x 100) = 36,000 equivalents per minute.
     const result = simulate(config, scenario({ durationSeconds: 900 }));
     expect(result.successRate).to.equal(1);
-    expect(result.callsPerBackend.swedencentral).to.be.greaterThan(0);
-    expect(result.callsPerBackend.francecentral).to.be.greaterThan(result.callsPerBackend.swedencentral);
+    expect(result.callsPerBackend["swedencentral/chat"]).to.be.greaterThan(0);
+    expect(result.callsPerBackend["francecentral/chat"]).to.be.greaterThan(
+      result.callsPerBackend["swedencentral/chat"],
+    );
   });
 
   it("reports on a run with more client requests than a function can take arguments (150,000)", () => {
@@ -245,6 +251,106 @@ describe("resilience model: behaviour", () => {
     const without = simulate(config, scenario({ arrivals: { perMinute: 20 } }));
     const withRetries = simulate(config, scenario({ arrivals: { perMinute: 20 }, clientRetries: 3 }));
     expect(withRetries.successRate).to.be.above(without.successRate);
+  });
+});
+
+describe("resilience model: a breaker and a pool per deployment", () => {
+  /** Two accounts, each hosting chat and embeddings; Sweden preferred. */
+  const twoDeployments = (): GatewayModel =>
+    modelOf(
+      parseStackConfig({
+        location: "swedencentral",
+        instances: [{ location: "swedencentral" }, { location: "francecentral", priority: 2 }],
+        deployments: [
+          { name: "chat", model: "gpt-4o", version: "2024-11-20", sku: "GlobalStandard", capacity: 100 },
+          { name: "embeddings", model: "text-embedding-3-small", version: "1", sku: "GlobalStandard", capacity: 100 },
+        ],
+        apim: { sku: "StandardV2", publisherEmail: "a@b.co", publisherName: "x" },
+      }),
+    );
+  const traffic = [
+    { deployment: "chat", arrivals: { perMinute: 20 }, request: REQUEST_SHAPE },
+    {
+      deployment: "embeddings",
+      arrivals: { perMinute: 60 },
+      request: { promptTokens: 200, maxTokens: 1, completionTokens: 0 },
+    },
+  ];
+
+  it("keeps an account's other deployments in their pools when one deployment is blocked for a day", () => {
+    const result = simulate(twoDeployments(), {
+      durationSeconds: 600,
+      traffic,
+      faults: [
+        { backend: "swedencentral", deployment: "chat", fromSeconds: 60, status: 429, retryAfterSeconds: 86_400 },
+      ],
+      trace: true,
+    });
+    const after = (backend: string) => result.trace!.calls.filter((c) => c.backend === backend && c.atMs >= 61_000);
+    // chat left Sweden for the day after one call, and spilled over to France ...
+    expect(after("swedencentral/chat")).to.deep.equal([]);
+    expect(after("francecentral/chat").length).to.be.greaterThan(150);
+    // ... while Sweden kept every embeddings request, its breaker never tripping.
+    expect(after("swedencentral/embeddings").length).to.be.greaterThan(500);
+    expect(after("francecentral/embeddings")).to.deep.equal([]);
+    expect(result.breakerTrips["swedencentral/embeddings"]).to.equal(0);
+    expect(result.streams.chat.successRate).to.equal(1);
+    expect(result.streams.embeddings).to.deep.include({ deployment: "embeddings", successRate: 1 });
+    expect(result.faultWindows[0]).to.deep.include({ backend: "swedencentral", deployment: "chat" });
+    expect(result.faultWindows[0].successRateByStream).to.deep.equal({ chat: 1, embeddings: 1 });
+  });
+
+  it("lets a fault without a deployment hit every deployment of the account", () => {
+    const result = simulate(twoDeployments(), {
+      durationSeconds: 300,
+      traffic,
+      faults: [{ backend: "swedencentral", fromSeconds: 60, status: 500 }],
+    });
+    expect(result.breakerTrips["swedencentral/chat"]).to.be.greaterThan(0);
+    expect(result.breakerTrips["swedencentral/embeddings"]).to.be.greaterThan(0);
+  });
+
+  it("names the stream whose deployment no pool serves, and a fault on a deployment the account does not host", () => {
+    const problem = (input: unknown) => {
+      try {
+        simulate(twoDeployments(), input as ScenarioInput);
+      } catch (err) {
+        return (err as ConfigError).problems[0];
+      }
+      throw new Error("accepted");
+    };
+    expect(
+      problem({ durationSeconds: 60, traffic: [traffic[0], { ...traffic[1], deployment: "gpt-5" }] }),
+    ).to.deep.equal({
+      key: "scenario.traffic[1].deployment",
+      given: '"gpt-5"',
+      allowed: "a deployment of the stack: chat, embeddings",
+    });
+    expect(
+      problem({
+        durationSeconds: 60,
+        traffic,
+        faults: [{ backend: "swedencentral", deployment: "images", fromSeconds: 1, status: 500 }],
+      }),
+    ).to.deep.include({ key: "scenario.faults[0].deployment", given: '"images"' });
+    expect(problem({ durationSeconds: 60, traffic, arrivals: { perMinute: 1 } }).key).to.equal("scenario.traffic");
+  });
+
+  it("ships the isolation scenario: the prod example's Sweden keeps embeddings while its gpt-4o is blocked", async () => {
+    const scenario = parseScenario(
+      parse(fs.readFileSync(path.join(__dirname, "..", "scenarios", "deployment-isolation.yaml"), "utf8")),
+    );
+    const { model } = await runPlan({ stack: "prod", stackFile: path.join(__dirname, "..", scenario.stackFile!) });
+    const result = simulate(model, { ...scenario, trace: true });
+    expect(result.streams["text-embedding-3-small"].successRate).to.equal(1);
+    expect(result.breakerTrips["swedencentral/text-embedding-3-small"]).to.equal(0);
+    const swedenEmbeddings = result.trace!.calls.filter((c) => c.backend === "swedencentral/text-embedding-3-small");
+    expect(swedenEmbeddings.length).to.equal(result.streams["text-embedding-3-small"].clientRequests);
+    // gpt-4o on Sweden: the one call per gateway unit that tripped its breaker for the day, then none.
+    expect(result.trace!.calls.filter((c) => c.backend === "swedencentral/gpt-4o" && c.atMs >= 60_000)).to.have.length(
+      2,
+    );
+    expect(result.streams["gpt-4o"].successRate).to.be.above(0.99);
   });
 });
 
@@ -395,15 +501,16 @@ describe("resilience model: parts", () => {
   });
 
   it("arrivals: even, burst within the first seconds of each minute, and seeded poisson", () => {
-    const s = (arrivals: ScenarioInput["arrivals"]) => parseScenario(scenario({ durationSeconds: 120, arrivals }));
-    expect(arrivalTimes(s({ perMinute: 4 }))).to.deep.equal([
-      0, 15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000,
-    ]);
-    expect(arrivalTimes(s({ perMinute: 4, pattern: "burst", burstSeconds: 2 }))).to.deep.equal([
+    const s = (arrivals: { perMinute: number; pattern?: "even" | "burst" | "poisson"; burstSeconds?: number }) => {
+      const parsed = parseScenario(scenario({ durationSeconds: 120, arrivals }));
+      return arrivalTimes(parsed.streams[0].arrivals, parsed.durationSeconds, parsed.seed);
+    };
+    expect(s({ perMinute: 4 })).to.deep.equal([0, 15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000]);
+    expect(s({ perMinute: 4, pattern: "burst", burstSeconds: 2 })).to.deep.equal([
       0, 500, 1_000, 1_500, 60_000, 60_500, 61_000, 61_500,
     ]);
-    const poisson = arrivalTimes(s({ perMinute: 60, pattern: "poisson" }));
-    expect(poisson).to.deep.equal(arrivalTimes(s({ perMinute: 60, pattern: "poisson" })));
+    const poisson = s({ perMinute: 60, pattern: "poisson" });
+    expect(poisson).to.deep.equal(s({ perMinute: 60, pattern: "poisson" }));
     expect(poisson.length).to.be.within(90, 150);
   });
 

@@ -24,6 +24,8 @@ const gateway = new ApimGateway("shared-gateway", {
       resourceId: account("contoso-openai-weu"),
       priority: 1,
       weight: 50,
+      // What the account hosts: the gateway gives each deployment its own breaker and pool.
+      deployments: ["gpt-4o", "text-embedding-3-small"],
     },
     {
       name: "northeurope",
@@ -32,6 +34,7 @@ const gateway = new ApimGateway("shared-gateway", {
       resourceId: account("contoso-openai-neu"),
       priority: 1,
       weight: 50,
+      deployments: ["gpt-4o"],
     },
   ],
   // The accounts' diagnostic settings belong to their owners.

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { stringify } from "yaml";
+import { availabilityOf } from "../../common/modelAvailability";
 import { AZURE_REGIONS } from "../../common/regions";
 import { simulate } from "../../simulator";
 import { PROJECT_ROOT } from "../projectRoot";
@@ -18,9 +19,18 @@ import { runPlan } from "./plan";
 const ROOT = PROJECT_ROOT;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-/** A stack config with `n` instances spread over regions and three model deployments. */
+const BENCH_DEPLOYMENTS = [
+  { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: "GlobalStandard" as const, capacity: 50 },
+  { name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18", sku: "GlobalStandard" as const, capacity: 100 },
+  { name: "embeddings", model: "text-embedding-3-small", version: "1", sku: "GlobalStandard" as const, capacity: 120 },
+];
+
+/** A stack config with `n` instances spread over regions that offer its three model deployments. */
 export function syntheticStack(n: number): Record<string, unknown> {
-  const regions = AZURE_REGIONS.slice(0, Math.min(n, AZURE_REGIONS.length));
+  const offered = AZURE_REGIONS.filter((region) =>
+    BENCH_DEPLOYMENTS.every((d) => availabilityOf(d.model, d.version, d.sku, region).status === "available"),
+  );
+  const regions = offered.slice(0, Math.min(n, offered.length));
   return {
     config: {
       "azure-native:location": "swedencentral",
@@ -29,11 +39,7 @@ export function syntheticStack(n: number): Record<string, unknown> {
         name: `instance-${i}`,
         priority: i < n / 2 ? 1 : 2,
       })),
-      "openai-apim:deployments": [
-        { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: "GlobalStandard", capacity: 50 },
-        { name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18", sku: "GlobalStandard", capacity: 100 },
-        { name: "embeddings", model: "text-embedding-3-small", version: "1", capacity: 120 },
-      ],
+      "openai-apim:deployments": BENCH_DEPLOYMENTS,
       "openai-apim:apim": { sku: "StandardV2", publisherEmail: "bench@contoso.com", publisherName: "Bench" },
     },
   };

@@ -84,7 +84,8 @@ export function timelineSpec(result: SimulationResult, title: string): VegaLiteS
             scale: { domain: [0, result.gatewayUnits] },
             axis: { tickMinStep: 1 },
           },
-          color: { field: "backend", type: "nominal", title: "backend" },
+          // Backends are `<instance>/<deployment>`: show the whole label.
+          color: { field: "backend", type: "nominal", title: "backend", legend: { labelLimit: 0 } },
         },
       },
     ],

@@ -97,12 +97,15 @@ export function formatReport(
   model: GatewayModel,
 ): string {
   const lines: string[] = [];
-  lines.push(`Resilience simulation of ${stackName} (deployment ${result.deployment}), ${result.durationSeconds} s`);
+  const deployments = [...new Set(scenario.streams.map((s) => s.deployment))];
+  lines.push(`Resilience simulation of ${stackName} (${deployments.join(", ")}), ${result.durationSeconds} s`);
   if (scenario.description) lines.push(`  ${scenario.description.trim()}`);
-  const pool = model.pools.find((p) => p.deployment === result.deployment);
-  lines.push("", `Pool members (${pool?.members.length ?? 0}):`);
-  for (const m of pool?.members ?? []) {
-    lines.push(`  ${m.name}: priority ${m.priority}, weight ${m.weight}, ${m.sku} capacity ${m.capacity}`);
+  for (const deployment of deployments) {
+    const pool = model.pools.find((p) => p.deployment.toLowerCase() === deployment.toLowerCase());
+    lines.push("", `Pool of ${deployment} (${pool?.members.length ?? 0} members):`);
+    for (const m of pool?.members ?? []) {
+      lines.push(`  ${m.name}: priority ${m.priority}, weight ${m.weight}, ${m.sku} capacity ${m.capacity}`);
+    }
   }
   const b = model.breaker;
   lines.push(
@@ -110,7 +113,7 @@ export function formatReport(
       ? `Breaker per unit: ${b.failureCount !== undefined ? `${b.failureCount} failure(s)` : `${b.failurePercentage} % failures`} in ${b.intervalMs / 1000} s, open ${b.tripDurationMs / 1000} s${b.acceptRetryAfter ? " or the backend's Retry-After" : ""}`
       : "Breaker: disabled",
     `Gateway retry: ${result.retryPolicy.count} on ${result.retryPolicy.statusCodes.join(", ")}; ${result.gatewayUnits} gateway unit(s); client retries: ${scenario.clientRetries}`,
-    `Load: ${scenario.arrivals.perMinute} requests/min (${scenario.arrivals.pattern}), ${n(result.capacity.offeredTokensPerMinute)} tokens/min offered against ${n(result.capacity.tokensPerMinute)} TPM`,
+    `Load: ${scenario.streams.map((s) => `${s.name} ${s.arrivals.perMinute} requests/min (${s.arrivals.pattern})`).join(", ")}; ${n(result.capacity.offeredTokensPerMinute)} tokens/min offered against ${n(result.capacity.tokensPerMinute)} TPM`,
   );
   const changed = Object.entries(scenario.parameters).filter(
     ([key, value]) =>
@@ -134,6 +137,13 @@ export function formatReport(
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,
   );
+  if (scenario.streams.length > 1) {
+    for (const [name, stream] of Object.entries(result.streams)) {
+      lines.push(
+        `  ${name} (${stream.deployment}): ${n(stream.clientRequests)} requests, ${pct(stream.successRate)} succeeded, p95 ${n(stream.latencyMs.p95)} ms`,
+      );
+    }
+  }
   if (result.faultWindows.length) {
     lines.push("Faults:");
     for (const w of result.faultWindows) {
@@ -141,8 +151,14 @@ export function formatReport(
         w.failoverMs === null
           ? "not every gateway unit failed over"
           : `every gateway unit failed over after ${n(w.failoverMs)} ms (${w.backendFailuresBeforeFailover} failed backend calls before)`;
+      const byStream =
+        scenario.streams.length > 1
+          ? ` (${Object.entries(w.successRateByStream)
+              .map(([name, rate]) => `${name} ${pct(rate)}`)
+              .join(", ")})`
+          : "";
       lines.push(
-        `  ${w.backend} ${w.status} from ${w.fromSeconds} s to ${w.toSeconds} s: ${w.requests} requests, ${pct(w.successRate)} succeeded; ${failover}`,
+        `  ${w.backend}${w.deployment ? `/${w.deployment}` : ""} ${w.status} from ${w.fromSeconds} s to ${w.toSeconds} s: ${w.requests} requests, ${pct(w.successRate)} succeeded${byStream}; ${failover}`,
       );
     }
   }

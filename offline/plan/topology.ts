@@ -1,7 +1,7 @@
-import { XMLParser } from "fast-xml-parser";
 import type { DeploymentSku } from "../../common/azureOpenAi";
 import type { RetryPolicy } from "../../policies/apiPolicy";
 import { ofType, type RecordedResource } from "../runtime/recorder";
+import { findAll, parseXml, type XmlElement } from "./xml";
 
 /*
  * What a set of recorded registrations describes, read back from the resources themselves (not from
@@ -56,10 +56,19 @@ export interface PlannedPool {
   members: PlannedPoolMember[];
 }
 
+/** Which pool the API policy sends a deployment's requests to. */
+export interface PlannedRoute {
+  /** Deployment name as the policy compares it (lower case). */
+  deployment: string;
+  poolId: string;
+}
+
 export interface Topology {
   instances: PlannedInstance[];
   backends: PlannedBackend[];
   pools: PlannedPool[];
+  /** The policy's routing table: deployment -> pool. */
+  routes: PlannedRoute[];
   retry?: RetryPolicy;
   /** Retry-After (seconds) the policy gives a 429/503 without one. */
   fallbackRetryAfterSeconds?: number;
@@ -88,12 +97,10 @@ export interface Topology {
 const get = (r: RecordedResource, ...path: string[]): unknown =>
   path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
 
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" });
-
 /** Reads the retry around forward-request back out of a rendered API policy. */
 export function retryFromPolicy(xml: string): RetryPolicy {
-  const doc = xmlParser.parse(xml) as { policies?: { backend?: { retry?: Record<string, string> } } };
-  const retry = doc.policies?.backend?.retry;
+  const backend = parseXml(xml).children.find((c) => c.tag === "backend");
+  const retry = backend && findAll(backend, "retry")[0]?.attributes;
   if (!retry) {
     return { count: 0, statusCodes: [], intervalSeconds: 0, firstFastRetry: false };
   }
@@ -106,6 +113,19 @@ export function retryFromPolicy(xml: string): RetryPolicy {
     maxIntervalSeconds: optional("max-interval"),
     firstFastRetry: retry["first-fast-retry"] === "true",
   };
+}
+
+/**
+ * The routing table back out of a rendered API policy: every `<when>` that compares the `deployment`
+ * variable and sets the `pool` variable.
+ */
+export function routesFromPolicy(xml: string): PlannedRoute[] {
+  const whens = findAll(parseXml(xml), "when");
+  return whens.flatMap((when: XmlElement) => {
+    const deployment = /context\.Variables\["deployment"\] == "([^"]+)"/.exec(when.attributes.condition ?? "")?.[1];
+    const pool = when.children.find((c) => c.tag === "set-variable" && c.attributes.name === "pool");
+    return deployment && pool ? [{ deployment, poolId: pool.attributes.value }] : [];
+  });
 }
 
 /** The Retry-After value the policy's on-error section sets, in seconds. */
@@ -189,6 +209,7 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
     instances,
     backends,
     pools,
+    routes: policyXml ? routesFromPolicy(policyXml) : [],
     retry: policyXml ? retryFromPolicy(policyXml) : undefined,
     fallbackRetryAfterSeconds: policyXml ? fallbackRetryAfterFromPolicy(policyXml) : undefined,
     api: api

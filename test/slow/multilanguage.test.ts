@@ -145,11 +145,13 @@ describe("multi-language component package", function () {
       expect(backend.endpoint.plain).to.equal(undefined);
       expect(backend.resourceId.plain).to.equal(undefined);
       expect(backend.name).to.deep.include({ type: "string", plain: true });
+      // Which deployments an account hosts is a plain list: the gateway creates a backend per entry.
+      expect(backend.deployments).to.deep.include({ type: "array", plain: true });
       expect(Object.keys(gateway.properties)).to.include.members([
         "endpoint",
         "gatewayUrl",
         "subscriptionKey",
-        "pool",
+        "pools",
         "backends",
       ]);
     });

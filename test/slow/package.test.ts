@@ -178,16 +178,23 @@ describe("the npm package", function () {
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared-openai/providers/Microsoft.CognitiveServices/accounts/contoso-openai-neu",
     ]);
     const backends = ofType(run, "azure-native:apimanagement:Backend");
-    const [pool] = backends.filter((b) => b.inputs.type === "Pool");
     const singles = backends.filter((b) => b.inputs.type === "Single");
-    expect(singles.map((b) => b.inputs.url)).to.deep.equal([
-      "https://contoso-openai-weu.openai.azure.com/openai",
-      "https://contoso-openai-neu.openai.azure.com/openai",
+    const single = (id: string) => singles.find((b) => b.inputs.backendId === id)!.id;
+    expect(singles.map((b) => [b.inputs.backendId, b.inputs.url])).to.deep.equal([
+      ["openai-westeurope-gpt-4o", "https://contoso-openai-weu.openai.azure.com/openai"],
+      ["openai-westeurope-text-embedding-3-small", "https://contoso-openai-weu.openai.azure.com/openai"],
+      ["openai-northeurope-gpt-4o", "https://contoso-openai-neu.openai.azure.com/openai"],
     ]);
-    expect((pool.inputs.pool as { services: { id: string; weight: number }[] }).services).to.deep.equal([
-      { id: singles[0].id, priority: 1, weight: 50 },
-      { id: singles[1].id, priority: 1, weight: 50 },
-    ]);
+    const pool = (id: string) => backends.find((b) => b.inputs.backendId === id)!.inputs.pool;
+    expect(pool("pool-gpt-4o")).to.deep.equal({
+      services: [
+        { id: single("openai-westeurope-gpt-4o"), priority: 1, weight: 50 },
+        { id: single("openai-northeurope-gpt-4o"), priority: 1, weight: 50 },
+      ],
+    });
+    expect(pool("pool-text-embedding-3-small")).to.deep.equal({
+      services: [{ id: single("openai-westeurope-text-embedding-3-small"), priority: 1, weight: 50 }],
+    });
     for (const r of run.resources.filter((x) => x !== gateway)) {
       expect(r.parent, r.name).to.equal(gateway.urn);
     }

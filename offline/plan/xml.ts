@@ -1,5 +1,10 @@
 import { XMLParser } from "fast-xml-parser";
 
+/*
+ * APIM policy XML as an element tree, read with a real XML parser: for the plan, which reads routing
+ * and retries back from the rendered policy, and for tests that assert on policies.
+ */
+
 /** An element of a parsed XML document: tag, attributes, children (comments and text dropped). */
 export interface XmlElement {
   tag: string;

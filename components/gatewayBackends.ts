@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import type * as authorization from "@pulumi/azure-native/authorization";
+import { OPENAI_USER_ROLE_ID } from "../common/apim";
+import { backendUrl, circuitBreakerRule, type ParsedGatewayArgs } from "./apimGatewayArgs";
+import type { RoutingTable } from "./gatewayRouting";
+import { grantRole } from "./roleAssignment";
+
+/*
+ * What the gateway calls: for every account, "Cognitive Services OpenAI User" for the gateway's
+ * identity; for every (account, hosted deployment), a Single backend with its own circuit breaker; for
+ * every deployment, a Pool over exactly the backends that host it. Created by ApimGateway as its
+ * children.
+ */
+
+export interface BackendsContext {
+  /** Component name of the gateway (children are named from it). */
+  name: string;
+  parent: pulumi.Resource;
+  service: { resourceGroupName: pulumi.Input<string>; serviceName: pulumi.Input<string> };
+  principalId: pulumi.Output<string>;
+  subscriptionId: pulumi.Input<string>;
+}
+
+export interface GatewayBackends {
+  roleAssignments: authorization.RoleAssignment[];
+  /** One Single backend per (account, hosted deployment), in routing-table order. */
+  backends: apimanagement.Backend[];
+  /** One Pool backend per deployment, in routing-table order. */
+  pools: apimanagement.Backend[];
+}
+
+export function createGatewayBackends(
+  ctx: BackendsContext,
+  parsed: ParsedGatewayArgs,
+  table: RoutingTable,
+): GatewayBackends {
+  const { name, parent, service } = ctx;
+  const roleAssignments = parsed.backends.map((account) =>
+    grantRole(
+      `${name}-openai-user-${account.name}`,
+      {
+        scope: account.resourceId,
+        principalId: ctx.principalId,
+        roleId: OPENAI_USER_ROLE_ID,
+        subscriptionId: ctx.subscriptionId,
+        description: `Lets the API Management gateway "${name}" call Azure OpenAI with its managed identity.`,
+      },
+      { parent },
+    ),
+  );
+
+  const breaker = circuitBreakerRule(parsed.circuitBreaker);
+  const backends = table.backends.map((b) => {
+    const account = parsed.backends.find((a) => a.name === b.account)!;
+    return new apimanagement.Backend(
+      `${name}-backend-${b.backendId}`,
+      {
+        ...service,
+        backendId: b.backendId,
+        type: "Single",
+        protocol: "http",
+        url: pulumi.output(account.endpoint).apply(backendUrl),
+        title: `Azure OpenAI ${b.account}: ${b.deployment}`,
+        description: `Deployment ${b.deployment} on ${b.account} in ${b.location}, priority ${b.priority}, weight ${b.weight}`,
+        // Its own breaker: a saturated deployment leaves its pool without taking the account's other deployments along.
+        circuitBreaker: breaker,
+        tls: { validateCertificateChain: true, validateCertificateName: true },
+      },
+      { parent },
+    );
+  });
+
+  const pools = table.pools.map(
+    (pool) =>
+      new apimanagement.Backend(
+        `${name}-${pool.poolId}`,
+        {
+          ...service,
+          backendId: pool.poolId,
+          type: "Pool",
+          title: `Azure OpenAI ${pool.deployment}`,
+          description: `Every account hosting ${pool.deployment}. Lower priority numbers are preferred; a lower priority takes traffic only when every breaker above it is open.`,
+          pool: {
+            services: pool.members.map((member) => ({
+              id: backends[table.backends.indexOf(member)].id,
+              priority: member.priority,
+              weight: member.weight,
+            })),
+          },
+        },
+        { parent },
+      ),
+  );
+
+  return { roleAssignments, backends, pools };
+}

@@ -1,0 +1,117 @@
+import * as crypto from "node:crypto";
+import { BACKEND_ID_FORBIDDEN, BACKEND_ID_MAX_LENGTH, MAX_POOL_MEMBERS } from "../common/apim";
+
+/*
+ * Which APIM backends the gateway creates for a set of accounts: one Single backend per (account,
+ * hosted deployment), each with its own circuit breaker, and one Pool per deployment whose members are
+ * exactly the accounts hosting it. A saturated deployment then trips only its own breaker: the other
+ * deployments of the same account stay in their pools. Pure, so the plan and tests can use it too.
+ */
+
+/** An account as the gateway sees it (the parsed `backends` arg). */
+export interface AccountRoute {
+  name: string;
+  location: string;
+  priority: number;
+  weight: number;
+  deployments: readonly string[];
+}
+
+/** One Single backend: one deployment on one account. */
+export interface DeploymentBackend {
+  /** The account's name (the `backends[].name` arg). */
+  account: string;
+  location: string;
+  /** The deployment's name as first spelt in the args. */
+  deployment: string;
+  /** APIM backend id. */
+  backendId: string;
+  priority: number;
+  weight: number;
+}
+
+/** The pool that serves one deployment. */
+export interface DeploymentPool {
+  deployment: string;
+  /** APIM backend id of the pool. */
+  poolId: string;
+  members: DeploymentBackend[];
+}
+
+export interface RoutingTable {
+  /** Every deployment some account hosts, in the order they first appear. */
+  deployments: string[];
+  backends: DeploymentBackend[];
+  pools: DeploymentPool[];
+}
+
+/**
+ * An APIM backend id from readable parts: lowercase (APIM ids are case-insensitive), characters ARM
+ * refuses replaced, and at most 80 characters; a longer one keeps its start and ends in a hash of the
+ * whole, so it stays stable and distinct.
+ */
+export function backendEntityId(...parts: string[]): string {
+  const readable = parts
+    .join("-")
+    .toLowerCase()
+    .replace(new RegExp(BACKEND_ID_FORBIDDEN.source, "g"), "-")
+    .replace(/\s+/g, "-");
+  if (readable.length <= BACKEND_ID_MAX_LENGTH) {
+    return readable;
+  }
+  const hash = crypto.createHash("sha1").update(parts.join("\u0000")).digest("hex").slice(0, 8);
+  return `${readable.slice(0, BACKEND_ID_MAX_LENGTH - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
+/** Ids that came out equal for different parts get a hash suffix each, so every entity keeps its own. */
+function distinct<T extends { id: string; parts: string[] }>(items: T[]): T[] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.id, (counts.get(item.id) ?? 0) + 1);
+  return items.map((item) => {
+    if ((counts.get(item.id) ?? 0) < 2) return item;
+    const hash = crypto.createHash("sha1").update(item.parts.join("\u0000")).digest("hex").slice(0, 8);
+    return { ...item, id: `${item.id.slice(0, BACKEND_ID_MAX_LENGTH - 9)}-${hash}` };
+  });
+}
+
+export function routingTable(accounts: readonly AccountRoute[]): RoutingTable {
+  const deployments: string[] = [];
+  for (const account of accounts) {
+    for (const name of account.deployments) {
+      if (!deployments.some((d) => d.toLowerCase() === name.toLowerCase())) deployments.push(name);
+    }
+  }
+  const singles = distinct(
+    accounts.flatMap((account) =>
+      account.deployments.map((name) => {
+        const deployment = deployments.find((d) => d.toLowerCase() === name.toLowerCase())!;
+        return {
+          parts: ["openai", account.name, deployment],
+          id: backendEntityId("openai", account.name, deployment),
+          account,
+          deployment,
+        };
+      }),
+    ),
+  );
+  const backends = singles.map(({ id, account, deployment }): DeploymentBackend => ({
+    account: account.name,
+    location: account.location,
+    deployment,
+    backendId: id,
+    priority: account.priority,
+    weight: account.weight,
+  }));
+  const poolIds = distinct(deployments.map((d) => ({ parts: ["pool", d], id: backendEntityId("pool", d), d })));
+  const pools = poolIds.map(({ id, d }) => ({
+    deployment: d,
+    poolId: id,
+    members: backends.filter((b) => b.deployment === d),
+  }));
+  return { deployments, backends, pools };
+}
+
+/** Pools over APIM's member limit (cannot happen with at most 30 accounts; checked so it stays so). */
+export function oversizedPools(table: RoutingTable): DeploymentPool[] {
+  return table.pools.filter((p) => p.members.length > MAX_POOL_MEMBERS);
+}
