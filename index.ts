@@ -37,6 +37,7 @@ const gateway = new ApimGateway("gateway", {
   backendTimeoutSeconds: config.api.backendTimeoutSeconds,
   monitoring: config.monitoring,
   tokenLimit: config.tokenLimit,
+  clientAuth: config.clientAuth,
   tags: config.tags,
   additionalRegions: config.additionalRegions,
 });

@@ -5,12 +5,12 @@ import * as random from "@pulumi/random";
 import { CLASSIC_TIERS } from "../common/apim";
 import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
-import { inferenceSpec, prepareSpec } from "../openapi/spec";
+import { inferenceSpec, prepareSpec, routedOperations } from "../openapi/spec";
 import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "../policies/apiPolicy";
 import { clientEndpoint, gatewayArgsSchema, resolveRetryPolicy, type ApimGatewayArgs } from "./apimGatewayArgs";
 import { createGatewayBackends } from "./gatewayBackends";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
-import { routingTable, type RoutingTable } from "./gatewayRouting";
+import { poolAccounts, routingTable, type RoutingTable } from "./gatewayRouting";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
 export const APIM_TIMEOUTS: pulumi.CustomTimeouts = { create: "3h", update: "3h", delete: "3h" };
@@ -61,6 +61,8 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly backends: apimanagement.Backend[];
   /** One Pool backend per deployment over the backends that host it; the API policy routes to them. */
   public readonly pools: apimanagement.Backend[];
+  /** One backend per account, without a breaker, for stored responses (the Responses API). */
+  public readonly accountBackends: apimanagement.Backend[];
   /** Which backends and pools exist and what each pool holds. */
   public readonly routing: RoutingTable;
   /** "Cognitive Services OpenAI User" for the gateway identity on each account. */
@@ -69,10 +71,10 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly api: apimanagement.Api;
   /** The API policy (managed identity, pool routing, retries). */
   public readonly apiPolicy: apimanagement.ApiPolicy;
-  /** The product clients subscribe to. */
-  public readonly product: apimanagement.Product;
-  /** The default subscription. */
-  public readonly subscription: apimanagement.Subscription;
+  /** The product clients subscribe to (undefined when subscription keys are off). */
+  public readonly product?: apimanagement.Product;
+  /** The default subscription (undefined when subscription keys are off). */
+  public readonly subscription?: apimanagement.Subscription;
   /** Base URL of the gateway, e.g. `https://<name>.azure-api.net`. */
   public readonly gatewayUrl: pulumi.Output<string>;
   /**
@@ -81,8 +83,8 @@ export class ApimGateway extends pulumi.ComponentResource {
    * `https://<name>.azure-api.net` with the default path.
    */
   public readonly endpoint: pulumi.Output<string>;
-  /** Primary key of the default subscription (secret). */
-  public readonly subscriptionKey: pulumi.Output<string>;
+  /** Primary key of the default subscription (secret; undefined when subscription keys are off). */
+  public readonly subscriptionKey: pulumi.Output<string | undefined>;
   /** Principal id of the gateway's system-assigned identity. */
   public readonly principalId: pulumi.Output<string>;
   /** The API policy as deployed. */
@@ -149,6 +151,7 @@ export class ApimGateway extends pulumi.ComponentResource {
     this.roleAssignments = created.roleAssignments;
     this.backends = created.backends;
     this.pools = created.pools;
+    this.accountBackends = created.accountBackends;
 
     this.api = new apimanagement.Api(
       `${name}-api`,
@@ -160,7 +163,9 @@ export class ApimGateway extends pulumi.ComponentResource {
         path: parsed.apiPath,
         protocols: ["https"],
         apiType: "http",
-        subscriptionRequired: true,
+        // With Entra ID callers accepted, APIM must let keyless requests reach the policy, which then
+        // requires a valid token from every request without a valid key (policies/callerAuth.ts).
+        subscriptionRequired: parsed.clientAuth.subscriptionKey && !parsed.clientAuth.entraId,
         // The Azure OpenAI SDKs send their key as api-key: they work unchanged against the gateway.
         subscriptionKeyParameterNames: { header: "api-key", query: "api-key" },
         // Keep api-version a plain query parameter, so new API versions need no re-import.
@@ -202,7 +207,14 @@ export class ApimGateway extends pulumi.ComponentResource {
       Math.max(...this.routing.pools.map((p) => p.members.length)),
     );
     const policyXml = renderApiPolicy({
-      routes: this.routing.pools.map((pool) => ({ deployment: pool.deployment, poolId: pool.poolId })),
+      routes: this.routing.pools.map((pool) => ({
+        deployment: pool.deployment,
+        poolId: pool.poolId,
+        accounts: poolAccounts(this.routing, pool),
+      })),
+      accounts: this.routing.accounts,
+      operations: routedOperations(inferenceSpec()),
+      callerAuth: parsed.clientAuth,
       retry,
       timeoutSeconds: parsed.backendTimeoutSeconds,
       retryAfterSeconds: fallbackRetryAfterSeconds(parsed.circuitBreaker.tripDuration),
@@ -217,52 +229,17 @@ export class ApimGateway extends pulumi.ComponentResource {
       { ...service, apiId: this.api.name, policyId: "policy", format: "rawxml", value: policyXml },
       // APIM refuses a policy naming a backend that does not exist yet; and the identity should hold
       // its role before traffic flows.
-      { parent: this, dependsOn: [...this.pools, ...this.roleAssignments] },
+      { parent: this, dependsOn: [...this.pools, ...this.accountBackends, ...this.roleAssignments] },
     );
 
-    this.product = new apimanagement.Product(
-      `${name}-product`,
-      {
-        ...service,
-        productId: PRODUCT_ID,
-        displayName: "Azure OpenAI",
-        description: "Access to the load-balanced Azure OpenAI API.",
-        subscriptionRequired: true,
-        approvalRequired: false,
-        state: "published",
-      },
-      { parent: this },
-    );
-    new apimanagement.ProductApi(
-      `${name}-product-api`,
-      { ...service, productId: this.product.name, apiId: this.api.name },
-      { parent: this },
-    );
-    this.subscription = new apimanagement.Subscription(
-      `${name}-subscription`,
-      {
-        ...service,
-        sid: SUBSCRIPTION_ID,
-        displayName: "Default Azure OpenAI subscription",
-        scope: pulumi.interpolate`/products/${this.product.name}`,
-        state: "active",
-        allowTracing: false,
-      },
-      { parent: this, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
-    );
-    // APIM's GET leaves keys out; they come from listSecrets, after the subscription exists.
-    const secrets = apimanagement.listSubscriptionSecretsOutput(
-      { ...service, sid: this.subscription.name },
-      { parent: this },
-    );
-    this.subscriptionKey = pulumi.secret(
-      secrets.apply((s) => {
-        if (!s.primaryKey) {
-          throw new Error(`ApimGateway "${name}": APIM returned no primary key for subscription ${SUBSCRIPTION_ID}`);
-        }
-        return s.primaryKey;
-      }),
-    );
+    if (parsed.clientAuth.subscriptionKey) {
+      const access = createDefaultSubscription(name, this, service, this.api);
+      this.product = access.product;
+      this.subscription = access.subscription;
+      this.subscriptionKey = access.key;
+    } else {
+      this.subscriptionKey = pulumi.output(undefined);
+    }
 
     this.gatewayUrl = this.service.gatewayUrl;
     this.endpoint = this.service.gatewayUrl.apply((url) => clientEndpoint(url, parsed.apiPath));
@@ -271,6 +248,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       service: this.service,
       backends: this.backends,
       pools: this.pools,
+      accountBackends: this.accountBackends,
       roleAssignments: this.roleAssignments,
       api: this.api,
       apiPolicy: this.apiPolicy,
@@ -288,4 +266,54 @@ export class ApimGateway extends pulumi.ComponentResource {
       appInsightsConnectionString: this.appInsightsConnectionString,
     });
   }
+}
+
+/** The product clients subscribe to, with the API in it, and one subscription whose key the stack exports. */
+function createDefaultSubscription(
+  name: string,
+  parent: pulumi.Resource,
+  service: { resourceGroupName: pulumi.Input<string>; serviceName: pulumi.Input<string> },
+  api: apimanagement.Api,
+) {
+  const product = new apimanagement.Product(
+    `${name}-product`,
+    {
+      ...service,
+      productId: PRODUCT_ID,
+      displayName: "Azure OpenAI",
+      description: "Access to the load-balanced Azure OpenAI API.",
+      subscriptionRequired: true,
+      approvalRequired: false,
+      state: "published",
+    },
+    { parent },
+  );
+  new apimanagement.ProductApi(
+    `${name}-product-api`,
+    { ...service, productId: product.name, apiId: api.name },
+    { parent },
+  );
+  const subscription = new apimanagement.Subscription(
+    `${name}-subscription`,
+    {
+      ...service,
+      sid: SUBSCRIPTION_ID,
+      displayName: "Default Azure OpenAI subscription",
+      scope: pulumi.interpolate`/products/${product.name}`,
+      state: "active",
+      allowTracing: false,
+    },
+    { parent, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
+  );
+  // APIM's GET leaves keys out; they come from listSecrets, after the subscription exists.
+  const secrets = apimanagement.listSubscriptionSecretsOutput({ ...service, sid: subscription.name }, { parent });
+  const key = pulumi.secret(
+    secrets.apply((s) => {
+      if (!s.primaryKey) {
+        throw new Error(`ApimGateway "${name}": APIM returned no primary key for subscription ${SUBSCRIPTION_ID}`);
+      }
+      return s.primaryKey;
+    }),
+  );
+  return { product, subscription, key };
 }

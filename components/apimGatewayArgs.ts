@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as apimanagement from "@pulumi/azure-native/apimanagement";
 import { z } from "zod";
 import { APIM_SKU_UNITS, APIM_SKUS, MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE, type ApimSku } from "../common/apim";
+import { COGNITIVE_SERVICES_AUDIENCE } from "../common/azureOpenAi";
 import { DEFAULT_BACKEND_TIMEOUT_SECONDS, type RetryPolicy } from "../policies/apiPolicy";
 import {
   additionalRegionsSchema,
@@ -98,6 +99,24 @@ export interface TokenLimitArgs {
   estimatePromptTokens?: boolean;
 }
 
+/** Callers with Microsoft Entra ID tokens (what `get_bearer_token_provider` clients send). */
+export interface EntraIdArgs {
+  /** Directory (tenant) id, or its domain, that issues the callers' tokens. */
+  tenantId: string;
+  /** Token audiences accepted; default `https://cognitiveservices.azure.com`, the scope Azure OpenAI clients ask for. */
+  audiences?: string[];
+  /** Application (client) ids allowed to call; default any application of the tenant (the plan warns). */
+  allowedClientIds?: string[];
+}
+
+/** Who may call the gateway, and with what. */
+export interface ClientAuthArgs {
+  /** Also (or only) accept Entra ID tokens as `Authorization: Bearer`. */
+  entraId?: EntraIdArgs;
+  /** Accept the subscription key (`api-key` header); default true. false makes Entra ID the only way in. */
+  subscriptionKey?: boolean;
+}
+
 export interface ApimGatewayArgs {
   /** Resource group of the APIM instance. */
   resourceGroupName: pulumi.Input<string>;
@@ -125,6 +144,8 @@ export interface ApimGatewayArgs {
   monitoring?: GatewayMonitoringArgs;
   /** Limit tokens per minute per subscription key (azure-openai-token-limit). */
   tokenLimit?: TokenLimitArgs;
+  /** Who may call: the subscription key (default) and/or Entra ID tokens. */
+  clientAuth?: ClientAuthArgs;
   /** Tags of the APIM instance and the monitoring resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list. */
@@ -288,6 +309,54 @@ export const tokenLimitSchema = strictObject(
   "an object { tokensPerMinute, estimatePromptTokens? }",
 );
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
+
+export const clientAuthSchema = strictObject(
+  {
+    entraId: strictObject(
+      {
+        tenantId: z
+          .string({ error: "a tenant id (GUID) or its domain, such as contoso.onmicrosoft.com" })
+          .refine((t) => GUID.test(t) || DOMAIN.test(t), {
+            error: "a tenant id (GUID) or its domain, such as contoso.onmicrosoft.com",
+          }),
+        audiences: z
+          .array(z.string({ error: "an audience URI or application id" }).min(1, { error: "a non-empty audience" }), {
+            error: "a list of token audiences",
+          })
+          .min(1, { error: "a list of at least one audience" })
+          .default([COGNITIVE_SERVICES_AUDIENCE]),
+        allowedClientIds: z
+          .array(
+            z
+              .string({ error: "an application (client) id" })
+              .regex(GUID, { error: "an application (client) id (GUID)" }),
+            {
+              error: "a list of application (client) ids",
+            },
+          )
+          .min(1, { error: "a list of at least one application (client) id (omit it to allow any)" })
+          .optional(),
+      },
+      "an object { tenantId, audiences?, allowedClientIds? }",
+    ).optional(),
+    subscriptionKey: bool().default(true),
+  },
+  "an object { entraId?, subscriptionKey? }",
+).superRefine((auth, ctx) => {
+  if (!auth.subscriptionKey && !auth.entraId) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["subscriptionKey"],
+      input: false,
+      message: "true, unless entraId is set: with neither, nobody could call the gateway",
+    });
+  }
+});
+
+export type ParsedClientAuth = z.output<typeof clientAuthSchema>;
+
 const endpointSchema = inputOf(
   z
     .string({ error: "an https:// endpoint such as https://my-account.openai.azure.com/" })
@@ -358,6 +427,7 @@ export function gatewayArgsSchema(args: unknown) {
       backendTimeoutSeconds: backendTimeoutSchema,
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
       tokenLimit: tokenLimitSchema.optional(),
+      clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       tags: tagsInput.optional(),
       additionalRegions: additionalRegionsSchema,
     },

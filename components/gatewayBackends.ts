@@ -9,8 +9,8 @@ import { grantRole } from "./roleAssignment";
 /*
  * What the gateway calls: for every account, "Cognitive Services OpenAI User" for the gateway's
  * identity; for every (account, hosted deployment), a Single backend with its own circuit breaker; for
- * every deployment, a Pool over exactly the backends that host it. Created by ApimGateway as its
- * children.
+ * every deployment, a Pool over exactly the backends that host it; for every account, a backend of
+ * its own for stored responses. Created by ApimGateway as its children.
  */
 
 export interface BackendsContext {
@@ -28,6 +28,8 @@ export interface GatewayBackends {
   backends: apimanagement.Backend[];
   /** One Pool backend per deployment, in routing-table order. */
   pools: apimanagement.Backend[];
+  /** One backend per account (no breaker), for stored responses, in routing-table order. */
+  accountBackends: apimanagement.Backend[];
 }
 
 export function createGatewayBackends(
@@ -50,26 +52,41 @@ export function createGatewayBackends(
     ),
   );
 
-  const breaker = circuitBreakerRule(parsed.circuitBreaker);
-  const backends = table.backends.map((b) => {
-    const account = parsed.backends.find((a) => a.name === b.account)!;
-    return new apimanagement.Backend(
-      `${name}-backend-${b.backendId}`,
+  /** A Single backend calling one account's endpoint, certificate checked. */
+  const single = (
+    backendId: string,
+    account: string,
+    text: { title: string; description: string },
+    circuitBreaker?: ReturnType<typeof circuitBreakerRule>,
+  ) =>
+    new apimanagement.Backend(
+      `${name}-backend-${backendId}`,
       {
         ...service,
-        backendId: b.backendId,
+        backendId,
         type: "Single",
         protocol: "http",
-        url: pulumi.output(account.endpoint).apply(backendUrl),
-        title: `Azure OpenAI ${b.account}: ${b.deployment}`,
-        description: `Deployment ${b.deployment} on ${b.account} in ${b.location}, priority ${b.priority}, weight ${b.weight}`,
-        // Its own breaker: a saturated deployment leaves its pool without taking the account's other deployments along.
-        circuitBreaker: breaker,
+        url: pulumi.output(parsed.backends.find((a) => a.name === account)!.endpoint).apply(backendUrl),
+        ...text,
+        circuitBreaker,
         tls: { validateCertificateChain: true, validateCertificateName: true },
       },
       { parent },
     );
-  });
+
+  const breaker = circuitBreakerRule(parsed.circuitBreaker);
+  const backends = table.backends.map((b) =>
+    single(
+      b.backendId,
+      b.account,
+      {
+        title: `Azure OpenAI ${b.account}: ${b.deployment}`,
+        description: `Deployment ${b.deployment} on ${b.account} in ${b.location}, priority ${b.priority}, weight ${b.weight}`,
+      },
+      // Its own breaker: a saturated deployment leaves its pool without taking the account's other deployments along.
+      breaker,
+    ),
+  );
 
   const pools = table.pools.map(
     (pool) =>
@@ -93,5 +110,14 @@ export function createGatewayBackends(
       ),
   );
 
-  return { roleAssignments, backends, pools };
+  // A stored response can only be served by its account: a breaker opened by that account's
+  // throttling would turn a retriable 429 into a 503 without offering anywhere else to go.
+  const accountBackends = table.accounts.map((a) =>
+    single(a.backendId, a.account, {
+      title: `Azure OpenAI ${a.account}`,
+      description: `Every deployment of ${a.account} in ${a.location}, for Responses calls only this account can answer. No circuit breaker.`,
+    }),
+  );
+
+  return { roleAssignments, backends, pools, accountBackends };
 }

@@ -5,7 +5,9 @@ import { BACKEND_ID_FORBIDDEN, BACKEND_ID_MAX_LENGTH, MAX_POOL_MEMBERS } from ".
  * Which APIM backends the gateway creates for a set of accounts: one Single backend per (account,
  * hosted deployment), each with its own circuit breaker, and one Pool per deployment whose members are
  * exactly the accounts hosting it. A saturated deployment then trips only its own breaker: the other
- * deployments of the same account stay in their pools. Pure, so the plan and tests can use it too.
+ * deployments of the same account stay in their pools. Besides, one backend per account without a
+ * breaker, for the calls only one account can answer (stored responses: docs/clients.md). Pure, so the
+ * plan and tests can use it too.
  */
 
 /** An account as the gateway sees it (the parsed `backends` arg). */
@@ -30,6 +32,17 @@ export interface DeploymentBackend {
   weight: number;
 }
 
+/** One account as a whole, for the Responses calls that must reach the account storing a response. */
+export interface AccountBackend {
+  /** The account's name (the `backends[].name` arg). */
+  account: string;
+  location: string;
+  /** APIM backend id. */
+  backendId: string;
+  priority: number;
+  weight: number;
+}
+
 /** The pool that serves one deployment. */
 export interface DeploymentPool {
   deployment: string;
@@ -43,6 +56,8 @@ export interface RoutingTable {
   deployments: string[];
   backends: DeploymentBackend[];
   pools: DeploymentPool[];
+  /** One backend per account, in argument order. */
+  accounts: AccountBackend[];
 }
 
 /**
@@ -108,10 +123,29 @@ export function routingTable(accounts: readonly AccountRoute[]): RoutingTable {
     poolId: id,
     members: backends.filter((b) => b.deployment === d),
   }));
-  return { deployments, backends, pools };
+  const accountIds = distinct(
+    accounts.map((account) => ({
+      parts: ["account", account.name],
+      id: backendEntityId("account", account.name),
+      account,
+    })),
+  );
+  const accountBackends = accountIds.map(({ id, account }): AccountBackend => ({
+    account: account.name,
+    location: account.location,
+    backendId: id,
+    priority: account.priority,
+    weight: account.weight,
+  }));
+  return { deployments, backends, pools, accounts: accountBackends };
 }
 
 /** Pools over APIM's member limit (cannot happen with at most 30 accounts; checked so it stays so). */
 export function oversizedPools(table: RoutingTable): DeploymentPool[] {
   return table.pools.filter((p) => p.members.length > MAX_POOL_MEMBERS);
+}
+
+/** The account backends of the accounts that host a pool's deployment, in the pool's member order. */
+export function poolAccounts(table: RoutingTable, pool: DeploymentPool): AccountBackend[] {
+  return pool.members.map((member) => table.accounts.find((a) => a.account === member.account)!);
 }

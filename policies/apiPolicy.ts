@@ -1,6 +1,23 @@
 import { COGNITIVE_SERVICES_AUDIENCE } from "../common/azureOpenAi";
 import { parseIsoDuration } from "../common/duration";
-import { assertWellFormed, escapeXml, loadTemplate, render } from "./template";
+import type { RoutedOperation } from "../common/operationRouting";
+import { renderCallerAuth, type CallerAuthOptions } from "./callerAuth";
+import {
+  renderAccountForward,
+  renderClassify,
+  renderGatewayAnswers,
+  renderResponsesLookup,
+  renderResponsesStore,
+  renderRouting,
+  OWNER_UNAVAILABLE_BODY,
+  type PolicyAccount,
+  type PolicyRoute,
+} from "./requestRouting";
+import { assertWellFormed, attribute, indent, loadTemplate, render } from "./template";
+
+export type { CallerAuthOptions, EntraIdCallers } from "./callerAuth";
+export type { PolicyAccount, PolicyRoute } from "./requestRouting";
+export { deploymentNotFoundBody, modelsListBody } from "./requestRouting";
 
 /** Audience of the Entra ID token APIM's managed identity presents to Azure OpenAI. */
 export const COGNITIVE_SERVICES_RESOURCE = COGNITIVE_SERVICES_AUDIENCE;
@@ -47,14 +64,6 @@ export interface MetricDimension {
 }
 
 /**
- * The deployment a request names, lower-cased (Azure treats deployment names case-insensitively): the
- * `deployment-id` path parameter of the classic routes. GetValueOrDefault, because MatchedParameters
- * throws on a missing key and not every operation has the parameter.
- */
-export const DEPLOYMENT_EXPRESSION =
-  '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", "").ToLowerInvariant())';
-
-/**
  * Dimensions that split token usage by subscription, API and deployment. The policy runs in inbound,
  * before the pool picks a member, so no dimension can name the account that answered; per-account
  * token figures come from each account's own metrics (docs/operations.md).
@@ -65,26 +74,8 @@ export const DEFAULT_TOKEN_METRIC_DIMENSIONS: readonly MetricDimension[] = [
   { name: "Deployment", value: '@((string)context.Variables["deployment"])' },
 ];
 
-/** Which pool serves a deployment. */
-export interface PolicyRoute {
-  /** Deployment name as clients send it (compared case-insensitively). */
-  deployment: string;
-  /** APIM backend id of the deployment's pool. */
-  poolId: string;
-}
-
-/** Deployment names Azure accepts; nothing in them needs quoting inside a C# string literal. */
-const SAFE_DEPLOYMENT = /^[A-Za-z0-9._-]+$/;
-
-/** Azure OpenAI's answer to a deployment the resource does not have, listing what this gateway serves. */
-export function deploymentNotFoundBody(routes: readonly PolicyRoute[]): string {
-  return JSON.stringify({
-    error: {
-      code: "DeploymentNotFound",
-      message: `The API deployment for this resource does not exist. This gateway serves: ${routes.map((r) => r.deployment).join(", ")}.`,
-    },
-  });
-}
+/** With Entra ID callers, who called: the subscription or the calling application. */
+export const CALLER_DIMENSION: MetricDimension = { name: "Caller", value: '@((string)context.Variables["caller"])' };
 
 export interface TokenMetricOptions {
   /** Custom metric namespace in Application Insights. */
@@ -108,6 +99,12 @@ export const DEFAULT_BACKEND_TIMEOUT_SECONDS = 240;
 export interface ApiPolicyOptions {
   /** The pool of each deployment; a request for any other deployment gets a 404 from the gateway. */
   routes: readonly PolicyRoute[];
+  /** One backend per account, for stored responses (priority order decides the search order). */
+  accounts: readonly PolicyAccount[];
+  /** The imported API's operations and how each is routed. */
+  operations: readonly RoutedOperation[];
+  /** Who may call; default: the subscription key only. */
+  callerAuth?: CallerAuthOptions;
   retry: RetryPolicy;
   /** forward-request timeout in seconds (waiting for the backend's response headers). */
   timeoutSeconds?: number;
@@ -117,35 +114,21 @@ export interface ApiPolicyOptions {
   managedIdentityResource?: string;
   /** Emit token usage metrics to Application Insights. */
   tokenMetric?: TokenMetricOptions;
-  /** Limit tokens per minute per subscription key. */
+  /** Limit tokens per minute per caller. */
   tokenLimit?: TokenLimitOptions;
 }
 
-/**
- * An attribute whose value may hold double quotes (policy expressions with string literals): XML
- * allows them inside a single-quoted attribute, which keeps the expression readable. APIM accepts
- * single-quoted attributes and stores them double-quoted (Azure-Samples/AI-Gateway's finops-framework
- * lab renders its policies this way; ronaldbosma.github.io, "validate APIM policies with PSRule").
- */
-function attribute(name: string, value: string): string {
-  if (value.includes('"') && !value.includes("'")) {
-    return `${name}='${value.replace(/&/g, "&amp;").replace(/</g, "&lt;")}'`;
-  }
-  return `${name}="${escapeXml(value)}"`;
-}
-
-function renderForward(options: ApiPolicyOptions): string {
+function renderPoolForward(options: ApiPolicyOptions, timeout: number): string {
   const { retry } = options;
-  const timeout = options.timeoutSeconds ?? DEFAULT_BACKEND_TIMEOUT_SECONDS;
   if (retry.count === 0) {
-    return render(loadTemplate("forward.xml"), { timeout });
+    return render(loadTemplate("forward-pool.xml"), { timeout });
   }
   const backoff = [
     retry.deltaSeconds !== undefined ? ` delta="${retry.deltaSeconds}"` : "",
     retry.maxIntervalSeconds !== undefined ? ` max-interval="${retry.maxIntervalSeconds}"` : "",
   ].join("");
   return render(
-    loadTemplate("retry.xml"),
+    loadTemplate("retry-pool.xml"),
     {
       condition: retryCondition(retry.statusCodes),
       count: retry.count,
@@ -157,11 +140,33 @@ function renderForward(options: ApiPolicyOptions): string {
   );
 }
 
-function renderTokenMetric(metric: TokenMetricOptions | undefined): string {
-  if (!metric) {
-    return "";
-  }
-  const dimensions = metric.dimensions ?? DEFAULT_TOKEN_METRIC_DIMENSIONS;
+/** Stateless calls through their pool; stored-response calls account by account (requestRouting.ts). */
+function renderForward(options: ApiPolicyOptions): string {
+  const timeout = options.timeoutSeconds ?? DEFAULT_BACKEND_TIMEOUT_SECONDS;
+  const largestPool = Math.max(0, ...options.routes.map((r) => r.accounts.length));
+  const accountForward = renderAccountForward({
+    count: Math.max(options.accounts.length, largestPool) - 1,
+    retryCount: options.retry.count,
+    statusCodes: options.retry.statusCodes,
+    timeout,
+  });
+  return [
+    "        <choose>",
+    `            <when condition='@((string)context.Variables["route"] == "pool")'>`,
+    indent(renderPoolForward(options, timeout), 16),
+    "            </when>",
+    "            <otherwise>",
+    indent(accountForward, 16),
+    "            </otherwise>",
+    "        </choose>",
+  ].join("\n");
+}
+
+function renderTokenMetric(metric: TokenMetricOptions, auth: CallerAuthOptions): string {
+  const dimensions = metric.dimensions ?? [
+    ...DEFAULT_TOKEN_METRIC_DIMENSIONS,
+    ...(auth.entraId ? [CALLER_DIMENSION] : []),
+  ];
   if (dimensions.length === 0 || dimensions.length > MAX_CUSTOM_METRIC_DIMENSIONS) {
     throw new Error(
       `token metric: ${dimensions.length} dimensions given; allowed: 1 to ${MAX_CUSTOM_METRIC_DIMENSIONS} (Azure Monitor's limit after APIM's own)`,
@@ -174,47 +179,55 @@ function renderTokenMetric(metric: TokenMetricOptions | undefined): string {
   return render(loadTemplate("token-metric.xml"), { namespace: metric.namespace }, { dimensions: lines.join("\n") });
 }
 
-function renderTokenLimit(limit: TokenLimitOptions | undefined): string {
-  return limit
-    ? render(loadTemplate("token-limit.xml"), {
-        tokensPerMinute: limit.tokensPerMinute,
-        estimatePromptTokens: limit.estimatePromptTokens,
-      })
-    : "";
-}
-
-/** The choose that sets the `pool` variable from the `deployment` variable, or answers 404. */
-function renderRouting(routes: readonly PolicyRoute[]): string {
-  if (routes.length === 0) {
-    throw new Error("API policy: no routes; the gateway needs at least one deployment");
+/**
+ * Token limit and metric, for calls that generate or embed: reading or deleting a stored response
+ * uses no tokens, and its answer's usage must not be counted twice. With `stream: true` APIM counts
+ * estimated prompt and completion tokens (azure-openai-token-limit-policy.md, azure-openai-emit-token-metric-policy.md).
+ */
+function renderTokenAccounting(options: ApiPolicyOptions, auth: CallerAuthOptions): string {
+  const parts: string[] = [];
+  if (options.tokenLimit) {
+    parts.push(
+      render(loadTemplate("token-limit.xml"), {
+        tokensPerMinute: options.tokenLimit.tokensPerMinute,
+        estimatePromptTokens: options.tokenLimit.estimatePromptTokens,
+      }),
+    );
   }
-  const lines = routes.map((route) => {
-    if (!SAFE_DEPLOYMENT.test(route.deployment)) {
-      throw new Error(`API policy: deployment name ${JSON.stringify(route.deployment)} cannot be routed`);
-    }
-    return render(loadTemplate("route.xml"), { deployment: route.deployment.toLowerCase(), poolId: route.poolId });
-  });
-  return render(
-    loadTemplate("routing.xml"),
-    { notFoundBody: deploymentNotFoundBody(routes) },
-    { routes: lines.join("\n") },
-  );
+  if (options.tokenMetric) {
+    parts.push(renderTokenMetric(options.tokenMetric, auth));
+  }
+  if (parts.length === 0) {
+    return "";
+  }
+  return [
+    "        <choose>",
+    `            <when condition='@((string)context.Variables["routing"] != "response")'>`,
+    ...parts.map((p) => indent(p, 8)),
+    "            </when>",
+    "        </choose>",
+  ].join("\n");
 }
 
 /** The API-scope policy of the OpenAI API, checked to be well-formed XML. */
 export function renderApiPolicy(options: ApiPolicyOptions): string {
+  const auth = options.callerAuth ?? { subscriptionKey: true };
   const xml = render(
     loadTemplate("openai-api.xml"),
     {
       managedIdentityResource: options.managedIdentityResource ?? COGNITIVE_SERVICES_RESOURCE,
       retryAfterSeconds: options.retryAfterSeconds,
+      ownerUnavailableBody: OWNER_UNAVAILABLE_BODY,
     },
     {
-      deploymentVariable: `        <set-variable name="deployment" ${attribute("value", DEPLOYMENT_EXPRESSION)} />`,
-      routing: renderRouting(options.routes),
-      tokenLimit: renderTokenLimit(options.tokenLimit),
-      tokenMetric: renderTokenMetric(options.tokenMetric),
+      callerAuth: renderCallerAuth(auth),
+      classify: renderClassify(options.operations),
+      modelsAnswer: renderGatewayAnswers(options.operations, options.routes),
+      routing: renderRouting(options.routes, options.accounts),
+      responsesLookup: renderResponsesLookup(options.accounts),
+      tokenAccounting: renderTokenAccounting(options, auth),
       forward: renderForward(options),
+      responsesStore: renderResponsesStore(options.retryAfterSeconds),
     },
   );
   assertWellFormed(xml, "the rendered API policy");

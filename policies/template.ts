@@ -57,3 +57,25 @@ export function assertWellFormed(xml: string, what: string): void {
     throw new Error(`${what} is not well-formed XML: ${result.err.msg} (line ${result.err.line})`);
   }
 }
+
+/** Indents every non-empty line of a rendered fragment by `spaces` more, to nest it in another element. */
+export function indent(fragment: string, spaces: number): string {
+  const pad = " ".repeat(spaces);
+  return fragment
+    .split("\n")
+    .map((line) => (line.trim() === "" ? line : pad + line))
+    .join("\n");
+}
+
+/**
+ * An attribute whose value may hold double quotes (policy expressions with string literals): XML
+ * allows them inside a single-quoted attribute, which keeps the expression readable. APIM accepts
+ * single-quoted attributes and stores them double-quoted (Azure-Samples/AI-Gateway's finops-framework
+ * lab renders its policies this way; ronaldbosma.github.io, "validate APIM policies with PSRule").
+ */
+export function attribute(name: string, value: string): string {
+  if (value.includes('"') && !value.includes("'")) {
+    return `${name}='${value.replace(/&/g, "&amp;").replace(/</g, "&lt;")}'`;
+  }
+  return `${name}="${escapeXml(value)}"`;
+}

@@ -183,20 +183,101 @@ export const poolsCoverPriorityTiers: StackValidationPolicy = {
   },
 };
 
-export const apiHttpsWithSubscription: ResourceValidationPolicy = {
-  name: "api-https-with-subscription",
-  description: "APIs accept HTTPS only and require a subscription key.",
+/** How an API's policy checks Entra ID tokens, read from the rendered XML. */
+export interface TokenValidation {
+  /** `always`: every request; `without-key`: requests without a subscription key; `other`: some other condition. */
+  applies: "always" | "without-key" | "other";
+  tenantId?: string;
+  audiences: string[];
+  /** Accepted application (client) ids; empty: any application of the tenant. */
+  clientIds: string[];
+}
+
+const inner = (xml: string, tag: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, "g"))].map((m) => m[1].trim());
+
+/** The policy's validate-azure-ad-token, if any (the first one), and when it applies. */
+export function tokenValidation(policyXml: string): TokenValidation | undefined {
+  const start = policyXml.indexOf("<validate-azure-ad-token");
+  if (start < 0) {
+    return undefined;
+  }
+  const element = policyXml.slice(start, policyXml.indexOf("</validate-azure-ad-token>", start));
+  const before = policyXml.slice(policyXml.indexOf("<inbound>"), start);
+  const openWhens = [...before.matchAll(/<when\b[^>]*?condition=(["'])(.*?)\1[^>]*>|<\/when>/g)].reduce<string[]>(
+    (stack, m) => (m[0].startsWith("</") ? stack.slice(0, -1) : [...stack, m[2]]),
+    [],
+  );
+  const inOtherwise = (before.match(/<otherwise>/g)?.length ?? 0) > (before.match(/<\/otherwise>/g)?.length ?? 0);
+  const applies =
+    openWhens.length === 0 && !inOtherwise
+      ? "always"
+      : openWhens.length === 1 && !inOtherwise && /^@\(context\.Subscription == null\)$/.test(openWhens[0])
+        ? "without-key"
+        : "other";
+  const clientIds = element.includes("<client-application-ids>")
+    ? inner(element.slice(element.indexOf("<client-application-ids>")), "application-id")
+    : [];
+  return {
+    applies,
+    tenantId: /tenant-id=(["'])(.*?)\1/.exec(element)?.[2],
+    audiences: inner(element, "audience"),
+    clientIds,
+  };
+}
+
+/** The API policies of the stack by the API id they apply to. */
+const policiesByApi = (resources: PolicyResource[]) =>
+  new Map(
+    resources
+      .filter((r) => r.type === API_POLICY && typeof r.props.value === "string")
+      .map((r) => [String(r.props.apiId), String(r.props.value)]),
+  );
+
+export const apiHttpsAuthenticated: StackValidationPolicy = {
+  name: "api-https-authenticated",
+  description:
+    "APIs accept HTTPS only, and every request brings a subscription key or an Entra ID token the API policy validates.",
   enforcementLevel: "mandatory",
-  validateResource: (args, report) => {
-    if (args.type !== API) {
-      return;
+  validateStack: (args, report) => {
+    const policyOf = policiesByApi(args.resources);
+    for (const api of args.resources.filter((r) => r.type === API)) {
+      const protocols = api.props.protocols as string[] | undefined;
+      if (!protocols || protocols.length === 0 || protocols.some((p) => p.toLowerCase() !== "https")) {
+        report(
+          `API ${api.name} accepts ${protocols?.join(", ") || "the default protocols"}; allowed: https only.`,
+          api.urn,
+        );
+      }
+      if (api.props.subscriptionRequired === true) {
+        continue;
+      }
+      const xml = policyOf.get(String(api.props.apiId));
+      const validation = xml === undefined ? undefined : tokenValidation(xml);
+      if (!validation || validation.applies === "other") {
+        report(
+          `API ${api.name} requires no subscription key and its policy does not validate an Entra ID token on every request without one; set subscriptionRequired: true or validate tokens (clientAuth.entraId).`,
+          api.urn,
+        );
+      }
     }
-    const protocols = args.props.protocols as string[] | undefined;
-    if (!protocols || protocols.length === 0 || protocols.some((p) => p.toLowerCase() !== "https")) {
-      report(`API ${args.name} accepts ${protocols?.join(", ") || "the default protocols"}; allowed: https only.`);
-    }
-    if (args.props.subscriptionRequired !== true) {
-      report(`API ${args.name} does not require a subscription key; set subscriptionRequired: true.`);
+  },
+};
+
+export const entraCallersRestricted: StackValidationPolicy = {
+  name: "entra-callers-restricted",
+  description:
+    "Where the gateway accepts Entra ID tokens, it names the applications allowed to call, not any application of the tenant.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    for (const policy of args.resources.filter((r) => r.type === API_POLICY && typeof r.props.value === "string")) {
+      const validation = tokenValidation(String(policy.props.value));
+      if (validation && validation.clientIds.length === 0) {
+        report(
+          `The policy ${policy.name} accepts a token of any application in tenant ${validation.tenantId ?? "(unknown)"} with audience ${validation.audiences.join(", ")}; list the callers in clientAuth.entraId.allowedClientIds.`,
+          policy.urn,
+        );
+      }
     }
   },
 };
@@ -266,10 +347,18 @@ export const breakerCountsThrottling: ResourceValidationPolicy = {
   },
 };
 
-/** `count` of the API policy's `<retry>` around forward-request; 0 when there is none. */
+/**
+ * `count` of the API policy's pool `<retry>` (the one that sends to the deployment's pool, not the one
+ * that calls single accounts for stored responses); 0 when there is none.
+ */
 export function retryCount(policyXml: string): number {
-  const retry = /<retry\b[^>]*\bcount="(\d+)"/.exec(policyXml);
-  return retry ? Number(retry[1]) : 0;
+  for (const chunk of policyXml.split("<retry").slice(1)) {
+    const retry = chunk.slice(0, chunk.indexOf("</retry>"));
+    if (retry.includes('context.Variables["pool"]')) {
+      return Number(/\bcount="(\d+)"/.exec(retry)?.[1] ?? 0);
+    }
+  }
+  return 0;
 }
 
 export const gatewayRetriesPoolMembers: StackValidationPolicy = {
@@ -302,7 +391,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   poolMembersHaveCircuitBreaker,
   poolMembersExist,
   poolWithinLimits,
-  apiHttpsWithSubscription,
+  apiHttpsAuthenticated,
   noDeveloperTierInProduction,
   atLeastTwoRegions,
   poolHasSpillover,
@@ -310,4 +399,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   poolsCoverPriorityTiers,
   breakerCountsThrottling,
   gatewayRetriesPoolMembers,
+  entraCallersRestricted,
 ];

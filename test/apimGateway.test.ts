@@ -93,7 +93,9 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
   });
 
   it("creates one Single http backend per (account, hosted deployment) at <endpoint>/openai, each with one breaker rule", () => {
-    const singles = ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Single");
+    const singles = ofType(run.resources, TYPES.backend).filter(
+      (b) => input(b, "type") === "Single" && String(input(b, "backendId")).startsWith("openai-"),
+    );
     expect(singles.map((b) => [b.name, input(b, "backendId"), input(b, "url"), input(b, "protocol")])).to.deep.equal([
       ["gateway-backend-openai-sweden-chat", "openai-sweden-chat", "https://ai-sweden.openai.azure.com/openai", "http"],
       [
@@ -188,20 +190,51 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     expect(child(child(xml, "inbound"), "authentication-managed-identity").attributes.resource).to.equal(
       COGNITIVE_SERVICES_RESOURCE,
     );
-    const routes = findAll(child(xml, "inbound"), "when").map((when) => [
-      when.attributes.condition,
-      child(when, "set-variable").attributes.value,
-    ]);
+    const routes = findAll(child(xml, "inbound"), "when")
+      .filter((when) => when.attributes.condition.includes('Variables["deployment"] == "'))
+      .map((when) => [when.attributes.condition, ...when.children.map((c) => c.attributes.value)]);
+    // Each deployment: its pool, and its accounts (account backend:priority:weight) by priority.
     expect(routes).to.deep.equal([
-      ['@((string)context.Variables["deployment"] == "chat")', "pool-chat"],
-      ['@((string)context.Variables["deployment"] == "embeddings")', "pool-embeddings"],
-      ['@((string)context.Variables["deployment"] == "o3")', "pool-o3"],
+      [
+        '@((string)context.Variables["deployment"] == "chat")',
+        "pool-chat",
+        "account-sweden:1:70,account-france:1:30,account-useast:2:100",
+      ],
+      [
+        '@((string)context.Variables["deployment"] == "embeddings")',
+        "pool-embeddings",
+        "account-sweden:1:70,account-useast:2:100",
+      ],
+      ['@((string)context.Variables["deployment"] == "o3")', "pool-o3", "account-useast:2:100"],
+      ['@((string)context.Variables["deployment"] == "")', undefined],
     ]);
-    const retry = child(child(xml, "backend"), "retry");
+    const retry = findAll(child(xml, "backend"), "retry")[0];
     // The largest pool (chat) has three members: two retries let a request try each once.
     expect(retry.attributes.count).to.equal("2");
     expect(retry.attributes.condition).to.contain("StatusCode == 429").and.to.contain("StatusCode == 503");
     expect(child(retry, "forward-request").attributes["buffer-request-body"]).to.equal("true");
+  });
+
+  it("creates one backend per account, without a breaker, for stored responses only that account can answer", () => {
+    const accounts = ofType(run.resources, TYPES.backend).filter((b) =>
+      String(input(b, "backendId")).startsWith("account-"),
+    );
+    expect(accounts.map((b) => [b.name, input(b, "backendId"), input(b, "url"), input(b, "type")])).to.deep.equal([
+      ["gateway-backend-account-sweden", "account-sweden", "https://ai-sweden.openai.azure.com/openai", "Single"],
+      ["gateway-backend-account-france", "account-france", "https://ai-france.openai.azure.com/openai", "Single"],
+      ["gateway-backend-account-useast", "account-useast", "https://ai-useast.openai.azure.com/openai", "Single"],
+    ]);
+    for (const b of accounts) {
+      expect(input(b, "circuitBreaker")).to.equal(undefined);
+      expect(input(b, "tls")).to.deep.equal({ validateCertificateChain: true, validateCertificateName: true });
+    }
+    const [policy] = ofType(run.resources, TYPES.apiPolicy);
+    for (const b of accounts) expect(policy.dependencies).to.include(b.urn);
+    // No pool holds them: they are reached only by id, from the policy's stored-response routes.
+    for (const pool of ofType(run.resources, TYPES.backend).filter((b) => input(b, "type") === "Pool")) {
+      const members = (input(pool, "pool") as { services: { id: string }[] }).services.map((m) => m.id);
+      for (const b of accounts) expect(members.join()).to.not.contain(String(input(b, "backendId")));
+    }
   });
 
   it("creates the policy after every pool and the role assignments", () => {
@@ -268,8 +301,10 @@ describe("ApimGateway: options", () => {
       },
       retry: { count: 1, statusCodes: [429] },
     });
-    const [single] = ofType(run.resources, TYPES.backend);
-    expect(input(single, "circuitBreaker")).to.deep.equal({
+    const single = ofType(run.resources, TYPES.backend).find((b) =>
+      String(input(b, "backendId")).startsWith("openai-"),
+    );
+    expect(input(single!, "circuitBreaker")).to.deep.equal({
       rules: [
         {
           name: "openai-breaker",
@@ -302,6 +337,29 @@ describe("ApimGateway: options", () => {
     const [api] = ofType(run.resources, TYPES.api);
     expect(api.inputs).to.include({ format: "openapi+json-link", value: url, path: "ai/openai" });
     expect(run.outputs.endpoint).to.match(/^https:\/\/gateway-[a-z0-9]{6}\.azure-api\.net\/ai$/);
+  });
+});
+
+describe("ApimGateway: callers", () => {
+  const entraId = { tenantId: "contoso.onmicrosoft.com", allowedClientIds: ["11111111-2222-3333-4444-555555555555"] };
+
+  it("with keys and Entra ID tokens, lets keyless requests reach the policy, which validates their token", async () => {
+    const run = await gateway({ clientAuth: { entraId } });
+    const [api] = ofType(run.resources, TYPES.api);
+    expect(input(api, "subscriptionRequired")).to.equal(false);
+    expect(input(api, "subscriptionKeyParameterNames")).to.deep.equal({ header: "api-key", query: "api-key" });
+    const xml = parseXml(input(ofType(run.resources, TYPES.apiPolicy)[0], "value") as string);
+    expect(findAll(xml, "validate-azure-ad-token")[0].attributes["tenant-id"]).to.equal("contoso.onmicrosoft.com");
+    expect(ofType(run.resources, TYPES.subscription)).to.have.length(1);
+    expect(run.outputs.subscriptionKey).to.be.a("string");
+  });
+
+  it("with Entra ID only, creates no product, subscription or key", async () => {
+    const run = await gateway({ clientAuth: { entraId, subscriptionKey: false } });
+    expect(input(ofType(run.resources, TYPES.api)[0], "subscriptionRequired")).to.equal(false);
+    expect(ofType(run.resources, TYPES.product)).to.deep.equal([]);
+    expect(ofType(run.resources, TYPES.subscription)).to.deep.equal([]);
+    expect(run.outputs.subscriptionKey).to.equal(undefined);
   });
 });
 
@@ -347,6 +405,12 @@ describe("ApimGateway: validation", () => {
       "a deployment name with a space",
       { backends: [{ ...BACKENDS[0], deployments: ["gpt 4o"] }] },
       "args.backends[0].deployments[0]",
+    ],
+    ["client auth that lets nobody in", { clientAuth: { subscriptionKey: false } }, "args.clientAuth.subscriptionKey"],
+    [
+      "an Entra ID client id that is not a GUID",
+      { clientAuth: { entraId: { tenantId: "contoso.onmicrosoft.com", allowedClientIds: ["app"] } } },
+      "args.clientAuth.entraId.allowedClientIds[0]",
     ],
   ];
   for (const [what, args, key] of bad) {

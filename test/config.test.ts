@@ -285,6 +285,36 @@ const cases: Case[] = [
     key: "openai-apim:tokenLimit.tokensPerMinute",
   },
   {
+    what: "client auth that lets nobody in",
+    mutate: (r) => (r.clientAuth = { subscriptionKey: false }),
+    key: "openai-apim:clientAuth.subscriptionKey",
+    allowed: "unless entraId is set",
+  },
+  {
+    what: "an Entra ID tenant that is neither a GUID nor a domain",
+    mutate: (r) => (r.clientAuth = { entraId: { tenantId: "contoso" } }),
+    key: "openai-apim:clientAuth.entraId.tenantId",
+    given: '"contoso"',
+    allowed: "tenant id (GUID) or its domain",
+  },
+  {
+    what: "an allowed client that is not an application id",
+    mutate: (r) => (r.clientAuth = { entraId: { tenantId: "contoso.onmicrosoft.com", allowedClientIds: ["my-app"] } }),
+    key: "openai-apim:clientAuth.entraId.allowedClientIds[0]",
+    allowed: "GUID",
+  },
+  {
+    what: "an empty audience list",
+    mutate: (r) => (r.clientAuth = { entraId: { tenantId: "contoso.onmicrosoft.com", audiences: [] } }),
+    key: "openai-apim:clientAuth.entraId.audiences",
+  },
+  {
+    what: "a misspelt client auth key",
+    mutate: (r) => (r.clientAuth = { entraID: { tenantId: "contoso.onmicrosoft.com" } }),
+    key: "openai-apim:clientAuth",
+    allowed: 'did you mean "entraId"',
+  },
+  {
     what: "an API path with a leading slash",
     mutate: (r) => (r.api = { path: "/openai" }),
     key: "openai-apim:api.path",

@@ -87,7 +87,7 @@ describe("documentation", () => {
     for (const heading of [
       "Quick start",
       "Deploy",
-      "Calling the gateway",
+      "Point your client at the gateway",
       "Configuration at a glance",
       "Documentation",
     ]) {

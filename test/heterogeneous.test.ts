@@ -41,12 +41,17 @@ describe("a heterogeneous estate (A: chat + embeddings, B: chat, C: embeddings +
 
   it("has exactly one breaker backend per (account, hosted deployment) and one pool per deployment", () => {
     const backends = ofType(run.resources, TYPES.backend);
-    expect(backends.filter((b) => input(b, "type") === "Single").map((b) => input(b, "backendId"))).to.deep.equal([
-      "openai-swedencentral-chat",
-      "openai-swedencentral-embeddings",
-      "openai-francecentral-chat",
+    const singles = backends.filter((b) => input(b, "type") === "Single").map((b) => String(input(b, "backendId")));
+    expect(singles.sort()).to.deep.equal([
+      // One per account, for stored responses; no breaker and in no pool.
+      "account-eastus2",
+      "account-francecentral",
+      "account-swedencentral",
       "openai-eastus2-embeddings",
       "openai-eastus2-reasoning",
+      "openai-francecentral-chat",
+      "openai-swedencentral-chat",
+      "openai-swedencentral-embeddings",
     ]);
     const members = (poolId: string) => {
       const pool = backends.find((b) => input(b, "backendId") === poolId)!;
@@ -82,7 +87,9 @@ describe("a heterogeneous estate (A: chat + embeddings, B: chat, C: embeddings +
 
   it("routes each deployment to its pool in the deployed policy, and answers any other with a 404 from the gateway", () => {
     const policy = parseXml(planned.topology.policyXml!);
-    const choose = findAll(child(policy, "inbound"), "choose")[0];
+    const choose = findAll(child(policy, "inbound"), "choose").find((c) =>
+      c.children.some((w) => w.attributes.condition?.includes('Variables["deployment"] == "chat"')),
+    )!;
     expect(planned.topology.routes).to.deep.equal([
       { deployment: "chat", poolId: "pool-chat" },
       { deployment: "embeddings", poolId: "pool-embeddings" },

@@ -137,7 +137,7 @@ describe("gateway monitoring (default: on)", () => {
   });
 
   it("emits token metrics from the API policy", () => {
-    const metric = child(child(policyOf(run), "inbound"), "azure-openai-emit-token-metric");
+    const [metric] = findAll(child(policyOf(run), "inbound"), "azure-openai-emit-token-metric");
     expect(metric.attributes.namespace).to.equal(TOKEN_METRIC_NAMESPACE);
     expect(metric.children.map((d) => d.attributes.name)).to.deep.equal(["Subscription ID", "API ID", "Deployment"]);
   });
@@ -187,8 +187,12 @@ describe("gateway monitoring options", () => {
 
   it("limits tokens per subscription when a token limit is set", async () => {
     const run = await gateway({ tokenLimit: { tokensPerMinute: 20000 } });
-    const limit = child(child(policyOf(run), "inbound"), "azure-openai-token-limit");
-    expect(limit.attributes).to.include({ "tokens-per-minute": "20000", "estimate-prompt-tokens": "true" });
+    const [limit] = findAll(child(policyOf(run), "inbound"), "azure-openai-token-limit");
+    expect(limit.attributes).to.include({
+      "counter-key": '@((string)context.Variables["caller"])',
+      "tokens-per-minute": "20000",
+      "estimate-prompt-tokens": "true",
+    });
   });
 
   it("parses resource ids of existing components", () => {

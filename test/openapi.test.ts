@@ -1,6 +1,7 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { expect } from "chai";
-import { inferenceSpec, operationsOf, parameterNames, prepareSpec, type OpenApiDocument } from "../openapi/spec";
+import { ROUTING_EXTENSION } from "../common/operationRouting";
+import { inferenceSpec, parameterNames, prepareSpec, routedOperations, type OpenApiDocument } from "../openapi/spec";
 
 // swagger-parser's own document type is stricter than ours; the validator checks the real shape.
 const validate = (spec: OpenApiDocument) => SwaggerParser.validate(structuredClone(spec) as never);
@@ -13,30 +14,59 @@ describe("the bundled OpenAPI document", () => {
     await validate(prepareSpec(spec));
   });
 
-  it("describes chat completions, completions, embeddings, image generation and audio", () => {
-    expect(operationsOf(inferenceSpec()).map((o) => `${o.method} ${o.path}`)).to.deep.equal([
-      "post /deployments/{deployment-id}/chat/completions",
-      "post /deployments/{deployment-id}/completions",
-      "post /deployments/{deployment-id}/embeddings",
-      "post /deployments/{deployment-id}/images/generations",
-      "post /deployments/{deployment-id}/audio/transcriptions",
-      "post /deployments/{deployment-id}/audio/translations",
+  it("describes the classic routes, the Responses routes AzureOpenAI calls, and the v1 API, each with its routing", () => {
+    expect(routedOperations(inferenceSpec()).map((o) => `${o.method} ${o.path} ${o.routing}`)).to.deep.equal([
+      "post /deployments/{deployment-id}/chat/completions path",
+      "post /deployments/{deployment-id}/completions path",
+      "post /deployments/{deployment-id}/embeddings path",
+      "post /deployments/{deployment-id}/images/generations path",
+      "post /deployments/{deployment-id}/audio/transcriptions path",
+      "post /deployments/{deployment-id}/audio/translations path",
+      "post /deployments/{deployment-id}/audio/speech path",
+      "post /deployments/{deployment-id}/images/edits path",
+      "post /responses response-create",
+      "get /responses/{response_id} response",
+      "delete /responses/{response_id} response",
+      "get /responses/{response_id}/input_items response",
+      "post /responses/{response_id}/cancel response",
+      "post /v1/chat/completions body",
+      "post /v1/embeddings body",
+      "post /v1/responses response-create",
+      "get /v1/responses/{response_id} response",
+      "delete /v1/responses/{response_id} response",
+      "get /v1/responses/{response_id}/input_items response",
+      "post /v1/responses/{response_id}/cancel response",
+      "get /v1/models gateway",
     ]);
   });
 
-  it("requires deployment-id and api-version on every operation, with unique operation ids", () => {
+  it("requires api-version on classic routes only, and the path parameters each route names", () => {
     const spec = inferenceSpec();
+    const shared = spec.components!.parameters as Record<string, { name: string; in: string; required: boolean }>;
     const ids = new Set<string>();
     for (const [path, item] of Object.entries(spec.paths)) {
       for (const operation of Object.values(item)) {
-        expect(parameterNames(spec, operation), path).to.include.members(["deployment-id", "api-version"]);
+        const names = parameterNames(spec, operation);
+        const refs = (operation.parameters ?? []).map((p) => ("$ref" in p ? p.$ref.split("/").pop()! : p.name));
+        // v1 takes api-version optionally (Microsoft's v1 reference: defaults to v1); the classic routes need it.
+        expect(refs, path).to.include(path.startsWith("/v1/") ? "ApiVersionOptional" : "ApiVersion");
+        for (const param of path.match(/\{([^}]+)\}/g) ?? []) {
+          expect(names, path).to.include(param.slice(1, -1));
+        }
         expect(ids.has(operation.operationId!), operation.operationId).to.equal(false);
         ids.add(operation.operationId!);
       }
     }
-    const shared = spec.components!.parameters as Record<string, { in: string; required: boolean }>;
-    expect(shared.ApiVersion).to.include({ in: "query", required: true });
-    expect(shared.DeploymentId).to.include({ in: "path", required: true });
+    expect(shared.ApiVersion).to.include({ name: "api-version", in: "query", required: true });
+    expect(shared.ApiVersionOptional).to.include({ name: "api-version", in: "query", required: false });
+    expect(shared.DeploymentId).to.include({ name: "deployment-id", in: "path", required: true });
+    expect(shared.ResponseId).to.include({ name: "response_id", in: "path", required: true });
+  });
+
+  it("refuses an operation without a routing the policy knows", () => {
+    const spec = inferenceSpec();
+    delete spec.paths["/v1/embeddings"].post[ROUTING_EXTENSION];
+    expect(() => routedOperations(spec)).to.throw("POST /v1/embeddings: x-openai-apim-routing is undefined");
   });
 
   it("fails validation when broken, so the check above can fail", async () => {
@@ -59,6 +89,14 @@ describe("spec preparation", () => {
     expect(prepared.servers).to.equal(undefined);
     expect(prepared.info.title).to.equal("Gateway");
     expect(spec.servers).to.have.length(1);
+    expect(spec.paths["/v1/models"].get[ROUTING_EXTENSION]).to.equal("gateway");
+    // The routing marks are this project's, not APIM's: gone from what is imported, nothing else changed.
+    for (const item of Object.values(prepared.paths)) {
+      for (const operation of Object.values(item)) expect(operation).to.not.have.property(ROUTING_EXTENSION);
+    }
+    for (const item of Object.values(spec.paths)) {
+      for (const operation of Object.values(item)) delete operation[ROUTING_EXTENSION];
+    }
     expect(prepared.paths).to.deep.equal(spec.paths);
   });
 });

@@ -9,11 +9,12 @@ import { CAPACITY_SKEW_LIMIT, planChecks } from "../offline/plan/checks";
 import { packVerdicts } from "../offline/plan/packVerdicts";
 import { buildPlan, PLACEHOLDER_NOTE } from "../offline/plan/plan";
 import { retryFromPolicy } from "../offline/plan/topology";
+import { retryCount } from "../policy-pack/policies";
 import { runProgram } from "../offline/runtime/program";
 import { listStacks, readStackFile, readStackFileAt } from "../offline/runtime/stackFile";
 import type { GatewayModel, ModelMember } from "../simulator/model";
 import { captureOutput } from "./helpers";
-import { child, findAll, parseXml } from "../offline/plan/xml";
+import { findAll, parseXml } from "../offline/plan/xml";
 
 const ROOT = path.resolve(__dirname, "..");
 const SNAPSHOTS = path.join(__dirname, "snapshots");
@@ -269,8 +270,10 @@ describe("plan checks (what only the plan can judge: capacity and spill-over)", 
     );
   });
 
-  it("reads retry settings back from a rendered policy", () => {
-    const policy = `<policies><backend><retry condition="@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 500) : false)" count="3" interval="2" delta="1" first-fast-retry="false"><forward-request /></retry></backend></policies>`;
+  it("reads the pool retry back from a rendered policy, not the one that calls single accounts", () => {
+    const accounts = `<retry condition='@(false)' count="9" interval="0" first-fast-retry="true"><set-backend-service backend-id='@((string)context.Variables["candidates"])' /><forward-request /></retry>`;
+    const pool = `<retry condition="@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 500) : false)" count="3" interval="2" delta="1" first-fast-retry="false"><set-backend-service backend-id='@((string)context.Variables["pool"])' /><forward-request /></retry>`;
+    const policy = `<policies><backend><choose><when condition="@(true)">${accounts}</when><otherwise>${pool}</otherwise></choose></backend></policies>`;
     expect(retryFromPolicy(policy)).to.deep.equal({
       count: 3,
       statusCodes: [429, 500],
@@ -279,7 +282,10 @@ describe("plan checks (what only the plan can judge: capacity and spill-over)", 
       maxIntervalSeconds: undefined,
       firstFastRetry: false,
     });
-    expect(child(parseXml(policy), "backend").children[0].tag).to.equal("retry");
+    expect(retryCount(policy)).to.equal(3);
+    const noPoolRetry = `<policies><backend>${accounts}</backend></policies>`;
+    expect(retryFromPolicy(noPoolRetry).count).to.equal(0);
+    expect(retryCount(noPoolRetry)).to.equal(0);
   });
 });
 

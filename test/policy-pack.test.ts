@@ -52,7 +52,7 @@ describe("policy pack", function () {
       ["pool-members-have-circuit-breaker", "mandatory"],
       ["pool-members-exist", "mandatory"],
       ["pool-within-limits", "mandatory"],
-      ["api-https-with-subscription", "mandatory"],
+      ["api-https-authenticated", "mandatory"],
       ["no-developer-tier-in-production", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],
@@ -60,6 +60,7 @@ describe("policy pack", function () {
       ["pools-cover-priority-tiers", "advisory"],
       ["breaker-counts-throttling", "advisory"],
       ["gateway-retries-pool-members", "advisory"],
+      ["entra-callers-restricted", "advisory"],
     ]);
   });
 
@@ -131,13 +132,55 @@ describe("policy pack", function () {
     ]);
   });
 
-  it("api-https-with-subscription: fails plain HTTP or an open API", async () => {
-    expect(await violations(pack.apiHttpsWithSubscription, devStack)).to.deep.equal([]);
+  it("api-https-authenticated: fails plain HTTP, or an API open to callers without a key or a validated token", async () => {
+    expect(await violations(pack.apiHttpsAuthenticated, devStack)).to.deep.equal([]);
     const open = mutate(devStack, "azure-native:apimanagement:Api", (p) => {
       p.protocols = ["http", "https"];
       p.subscriptionRequired = false;
     });
-    expect(await violations(pack.apiHttpsWithSubscription, open)).to.have.length(2);
+    const found = await violations(pack.apiHttpsAuthenticated, open);
+    expect(found).to.have.length(2);
+    expect(found[1]).to.contain("requires no subscription key and its policy does not validate");
+  });
+
+  it("api-https-authenticated: passes Entra ID callers, with or without keys, and only when every keyless call is checked", async () => {
+    const entraId = { tenantId: "contoso.onmicrosoft.com" };
+    for (const subscriptionKey of [true, false]) {
+      const resources = await stack("dev", withConfig(dev, "clientAuth", { entraId, subscriptionKey }));
+      const api = resources.find((r) => r.type === "azure-native:apimanagement:Api")!;
+      expect(api.props.subscriptionRequired).to.equal(false);
+      expect(await violations(pack.apiHttpsAuthenticated, resources)).to.deep.equal([]);
+      // The same API whose token check applies under some other condition lets keyless callers through.
+      const weakened = mutate(resources, "azure-native:apimanagement:ApiPolicy", (p) => {
+        const xml = String(p.value);
+        p.value = xml.includes("context.Subscription == null")
+          ? xml.replace("@(context.Subscription == null)", '@(context.Request.Method == "GET")')
+          : xml
+              .replace("<validate-azure-ad-token", '<choose><when condition="@(false)"><validate-azure-ad-token')
+              .replace("</validate-azure-ad-token>", "</validate-azure-ad-token></when></choose>");
+      });
+      expect(await violations(pack.apiHttpsAuthenticated, weakened)).to.have.length(1);
+    }
+  });
+
+  it("entra-callers-restricted (advisory): flags tokens accepted from any application of the tenant", async () => {
+    const entraId = { tenantId: "contoso.onmicrosoft.com" };
+    const any = await stack("dev", withConfig(dev, "clientAuth", { entraId }));
+    expect(await violations(pack.entraCallersRestricted, any)).to.deep.equal([
+      "The policy gateway-api-policy accepts a token of any application in tenant contoso.onmicrosoft.com with audience https://cognitiveservices.azure.com; list the callers in clientAuth.entraId.allowedClientIds.",
+    ]);
+    const listed = { ...entraId, allowedClientIds: ["11111111-2222-3333-4444-555555555555"] };
+    const restricted = await stack("dev", withConfig(dev, "clientAuth", { entraId: listed }));
+    expect(await violations(pack.entraCallersRestricted, restricted)).to.deep.equal([]);
+    expect(
+      pack.tokenValidation(String(restricted.find((r) => r.type.endsWith("ApiPolicy"))!.props.value)),
+    ).to.deep.equal({
+      applies: "without-key",
+      tenantId: "contoso.onmicrosoft.com",
+      audiences: ["https://cognitiveservices.azure.com"],
+      clientIds: ["11111111-2222-3333-4444-555555555555"],
+    });
+    expect(await violations(pack.entraCallersRestricted, devStack)).to.deep.equal([]);
   });
 
   it("no-developer-tier-in-production: fails Developer APIM in a stack called prod, not in dev", async () => {

@@ -55,7 +55,9 @@ describe("the program with the dev stack", () => {
     expect(ofType(run.resources, TYPES.service)).to.have.length(1);
     expect(openAiUserGrants(run.resources).map((a) => input(a, "scope"))).to.deep.equal(accounts.map((a) => a.id));
     const backends = ofType(run.resources, TYPES.backend);
-    const singles = backends.filter((b) => input(b, "type") === "Single");
+    const singles = backends.filter(
+      (b) => input(b, "type") === "Single" && String(input(b, "backendId")).startsWith("openai-"),
+    );
     expect(singles.map((b) => input(b, "url"))).to.deep.equal(
       accounts.map((a) => `https://${input(a, "properties", "customSubDomainName")}.openai.azure.com/openai`),
     );

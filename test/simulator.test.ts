@@ -20,7 +20,7 @@ import {
   type ScenarioInput,
 } from "../simulator";
 import { PoolSelector } from "../simulator/pool";
-import { child, parseXml } from "../offline/plan/xml";
+import { child, findAll, parseXml } from "../offline/plan/xml";
 
 const REQUEST = { deployment: "chat", promptTokens: 300, maxTokens: 200, completionTokens: 100 };
 const REQUEST_SHAPE = { promptTokens: 300, maxTokens: 200, completionTokens: 100 };
@@ -209,7 +209,9 @@ describe("resilience model: behaviour", () => {
       model,
       scenario({ durationSeconds: 60, request: { ...REQUEST, deployment: "gpt-4o-mini" } }),
     );
-    const retry = child(child(parseXml(topology.policyXml!), "backend"), "retry").attributes;
+    const [retry] = findAll(child(parseXml(topology.policyXml!), "backend"), "retry")
+      .filter((r) => r.children.some((c) => c.attributes["backend-id"] === '@((string)context.Variables["pool"])'))
+      .map((r) => r.attributes);
     expect(result.retryPolicy.count).to.equal(Number(retry.count));
     expect(result.retryPolicy.count).to.equal(1); // two instances: one retry on the other
     expect(result.retryPolicy.statusCodes.map((code) => `context.Response.StatusCode == ${code}`)).to.deep.equal(

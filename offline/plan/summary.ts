@@ -1,6 +1,8 @@
+import type { RoutedOperation } from "../../common/operationRouting";
 import { clientEndpoint } from "../../components/apimGatewayArgs";
 import type { PlanResult } from "./plan";
 import { describeProbe } from "./resilienceProbe";
+import type { Topology } from "./topology";
 
 const num = (n: number | undefined) => (n === undefined ? "unknown" : n.toLocaleString("en-US"));
 const ranges = (codes: { min: number; max: number }[]) =>
@@ -66,7 +68,9 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
       `Gateway: APIM ${topology.gateway.sku} x${topology.gateway.capacity}, Azure endpoint for clients ${clientEndpoint(topology.gateway.gatewayUrl, topology.api.path)} ` +
         `(API at /${topology.api.path}; the name is a placeholder: gateway-<random suffix>)`,
       `  Service: enableClientCertificate ${topology.gateway.sent.enableClientCertificate === undefined ? "not sent (Azure refuses false on the Developer tier; its default applies)" : `sent as ${String(topology.gateway.sent.enableClientCertificate)}`}`,
-      `  API ${topology.api.path}: ${topology.api.protocols.join("/")} only, subscription ${topology.api.subscriptionRequired ? "required" : "NOT required"} (api-key header), imported as ${topology.api.format}`,
+      `  API ${topology.api.path}: ${topology.api.protocols.join("/")} only, imported as ${topology.api.format}`,
+      `  Callers: ${describeCallers(topology.callerAuth)}`,
+      ...describeRoutes(topology.operations),
       `  Monitoring: ${m.workspace ? "new Log Analytics workspace, " : ""}${m.appInsights ? "new Application Insights, " : ""}${m.diagnosticSettings} diagnostic settings, token metrics ${m.tokenMetric ? "on" : "off"}${m.tokenLimit ? `, token limit ${num(m.tokenLimit)}/min per subscription` : ""}`,
     );
   }
@@ -101,4 +105,38 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
     lines.push("", `Artifacts in ${artifactsDir}: plan.json, policy.xml, openapi.json, architecture.md`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** Who may call, in one line. */
+export function describeCallers(auth: Topology["callerAuth"]): string {
+  const parts: string[] = [];
+  if (auth.subscriptionKey) parts.push("subscription key as the api-key header");
+  const entra = auth.entraId;
+  if (entra) {
+    const apps = entra.clientIds.length ? `applications ${entra.clientIds.join(", ")}` : "any application";
+    const when = entra.applies === "without-key" ? " (requests without a key)" : entra.applies === "other" ? " (some requests)" : "";
+    parts.push(`Entra ID bearer tokens${when} from tenant ${entra.tenantId ?? "?"}, audience ${entra.audiences.join(" or ")}, ${apps}`);
+  }
+  return parts.length ? parts.join("; or ") : "NOBODY (no subscription key and no token validation)";
+}
+
+const ROUTE_KINDS: Record<RoutedOperation["routing"], string> = {
+  path: "deployment in the path -> its pool",
+  body: "model in the JSON body -> its pool",
+  "response-create": "model in the body -> its accounts; with previous_response_id -> the account storing it",
+  response: "the account storing the response",
+  gateway: "answered by the gateway",
+};
+
+/** The operations clients can call, grouped by how the policy routes them. */
+export function describeRoutes(operations: readonly RoutedOperation[]): string[] {
+  if (operations.length === 0) return [];
+  const lines = [`  Routes (${operations.length} operations):`];
+  for (const kind of Object.keys(ROUTE_KINDS) as RoutedOperation["routing"][]) {
+    const ops = operations.filter((o) => o.routing === kind);
+    if (ops.length) {
+      lines.push(`    ${ROUTE_KINDS[kind]}: ${ops.map((o) => `${o.method.toUpperCase()} ${o.path}`).join(", ")}`);
+    }
+  }
+  return lines;
 }

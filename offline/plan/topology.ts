@@ -1,4 +1,6 @@
 import type { DeploymentSku } from "../../common/azureOpenAi";
+import { OPERATION_ROUTINGS, type OperationRouting, type RoutedOperation } from "../../common/operationRouting";
+import { tokenValidation, type TokenValidation } from "../../policy-pack/policies";
 import type { RetryPolicy } from "../../policies/apiPolicy";
 import { ofType, type RecordedResource } from "../runtime/recorder";
 import { findAll, parseXml, type XmlElement } from "./xml";
@@ -73,6 +75,10 @@ export interface Topology {
   /** Retry-After (seconds) the policy gives a 429/503 without one. */
   fallbackRetryAfterSeconds?: number;
   api?: { path: string; format: string; protocols: string[]; subscriptionRequired: boolean };
+  /** Every imported operation and how the policy routes it (read back from the policy). */
+  operations: RoutedOperation[];
+  /** Who may call: the subscription key, Entra ID tokens, or both. */
+  callerAuth: { subscriptionKey: boolean; entraId?: TokenValidation };
   gateway?: {
     serviceName: string;
     sku: string;
@@ -97,10 +103,14 @@ export interface Topology {
 const get = (r: RecordedResource, ...path: string[]): unknown =>
   path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
 
-/** Reads the retry around forward-request back out of a rendered API policy. */
+/** Sends to the deployment's pool (the stateless route), as opposed to one account (stored responses). */
+const setsPool = (element: XmlElement) =>
+  element.tag === "set-backend-service" && element.attributes["backend-id"] === '@((string)context.Variables["pool"])';
+
+/** Reads the pool retry around forward-request back out of a rendered API policy. */
 export function retryFromPolicy(xml: string): RetryPolicy {
   const backend = parseXml(xml).children.find((c) => c.tag === "backend");
-  const retry = backend && findAll(backend, "retry")[0]?.attributes;
+  const retry = backend && findAll(backend, "retry").find((r) => r.children.some(setsPool))?.attributes;
   if (!retry) {
     return { count: 0, statusCodes: [], intervalSeconds: 0, firstFastRetry: false };
   }
@@ -126,6 +136,32 @@ export function routesFromPolicy(xml: string): PlannedRoute[] {
     const pool = when.children.find((c) => c.tag === "set-variable" && c.attributes.name === "pool");
     return deployment && pool ? [{ deployment, poolId: pool.attributes.value }] : [];
   });
+}
+
+/**
+ * How the policy classifies each imported operation: its `routing` variable compares the operation's
+ * URL template with one list per routing; an operation in none of them is routed by its path.
+ */
+export function operationRoutesFromPolicy(xml: string, openApi: string | undefined): RoutedOperation[] {
+  const routing = findAll(parseXml(xml), "set-variable").find((v) => v.attributes.name === "routing");
+  const lists = new Map<string, OperationRouting>();
+  for (const m of (routing?.attributes.value ?? "").matchAll(/"(\|[^"]*\|)"\.Contains\(template\)\) \{ return "([a-z-]+)"; \}/g)) {
+    const kind = m[2] as OperationRouting;
+    if (OPERATION_ROUTINGS.includes(kind)) {
+      for (const template of m[1].split("|").filter(Boolean)) lists.set(template, kind);
+    }
+  }
+  let paths: Record<string, Record<string, unknown>> = {};
+  try {
+    paths = (JSON.parse(openApi ?? "{}") as { paths?: typeof paths }).paths ?? {};
+  } catch {
+    // A linked document (api.specUrl) is not in the plan: no operations to list.
+  }
+  return Object.entries(paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((method) => ["get", "post", "put", "patch", "delete"].includes(method))
+      .map((method) => ({ method, path, routing: lists.get(path) ?? ("path" as const) })),
+  );
 }
 
 /** The Retry-After value the policy's on-error section sets, in seconds. */
@@ -236,6 +272,8 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
       : undefined,
     policyXml,
     openApi: api ? { format: String(get(api, "format")), value: String(get(api, "value")) } : undefined,
+    operations: policyXml && api ? operationRoutesFromPolicy(policyXml, String(get(api, "value"))) : [],
+    callerAuth: callerAuthOf(get(api ?? ({ inputs: {} } as RecordedResource), "subscriptionRequired") === true, policyXml),
     monitoring: {
       workspace: ofType(resources, "azure-native:operationalinsights:Workspace").length > 0,
       appInsights: ofType(resources, "azure-native:applicationinsights:Component").length > 0,
@@ -244,6 +282,12 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
       tokenLimit: policyXml ? Number(/tokens-per-minute="(\d+)"/.exec(policyXml)?.[1]) || undefined : undefined,
     },
   };
+}
+
+/** Keys are accepted when the API requires them or the policy asks a token only of requests without one. */
+function callerAuthOf(subscriptionRequired: boolean, policyXml: string | undefined): Topology["callerAuth"] {
+  const entraId = policyXml ? tokenValidation(policyXml) : undefined;
+  return { subscriptionKey: subscriptionRequired || entraId?.applies === "without-key", entraId };
 }
 
 /** The members of a pool with the account and deployment each one serves. */

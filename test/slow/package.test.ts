@@ -107,7 +107,8 @@ describe("the npm package", function () {
       "dist/components/index.d.ts",
       "dist/components/apimGateway.d.ts",
       "dist/policies/openai-api.xml",
-      "dist/policies/retry.xml",
+      "dist/policies/retry-pool.xml",
+      "dist/policies/responses-lookup.xml",
       "dist/openapi/openai-inference.json",
       "dist/common/errors.js",
       "dist/simulator/index.js",
@@ -149,7 +150,9 @@ describe("the npm package", function () {
     }
 
     const backends = ofType(run, "azure-native:apimanagement:Backend");
-    const singles = backends.filter((b) => b.inputs.type === "Single");
+    const singles = backends.filter(
+      (b) => b.inputs.type === "Single" && !String(b.inputs.backendId).startsWith("account-"),
+    );
     const [pool] = backends.filter((b) => b.inputs.type === "Pool");
     expect(singles.map((b) => b.inputs.url)).to.deep.equal(
       accounts.map(
@@ -178,7 +181,9 @@ describe("the npm package", function () {
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared-openai/providers/Microsoft.CognitiveServices/accounts/contoso-openai-neu",
     ]);
     const backends = ofType(run, "azure-native:apimanagement:Backend");
-    const singles = backends.filter((b) => b.inputs.type === "Single");
+    const singles = backends.filter(
+      (b) => b.inputs.type === "Single" && !String(b.inputs.backendId).startsWith("account-"),
+    );
     const single = (id: string) => singles.find((b) => b.inputs.backendId === id)!.id;
     expect(singles.map((b) => [b.inputs.backendId, b.inputs.url])).to.deep.equal([
       ["openai-westeurope-gpt-4o", "https://contoso-openai-weu.openai.azure.com/openai"],
