@@ -1,0 +1,104 @@
+import { capacityByDeployment, isProvisioned, type DeploymentCapacity } from "../../common/capacity";
+import { availabilityOf, AVAILABILITY_SNAPSHOT_DATE } from "../../common/modelAvailability";
+import type { GatewayModel } from "../../simulator/model";
+import type { Topology } from "./topology";
+
+/*
+ * The checks only the plan can make, because they need capacity arithmetic over what each pool's
+ * members can serve. Everything that can be judged from resource inputs alone is a policy-pack rule
+ * (policy-pack/policies.ts), which the plan runs too.
+ */
+
+/** Capacity per deployment over the members of the pool that serves it (N-1 = without the largest member). */
+export function capacityOf(model: GatewayModel): DeploymentCapacity[] {
+  return capacityByDeployment(
+    model.pools.flatMap((pool) =>
+      pool.members.map((m) => ({
+        name: m.name,
+        priority: m.priority,
+        deployments: [{ name: pool.deployment, model: m.model, sku: m.sku, capacity: m.capacity }],
+      })),
+    ),
+  );
+}
+
+/** How far apart capacities per unit of weight may drift inside one priority group before we warn. */
+export const CAPACITY_SKEW_LIMIT = 2;
+
+/**
+ * Deployments whose model or version the availability snapshot does not know: not an error (the
+ * snapshot ages, and the components refuse only what it knows to be unavailable), but worth a look.
+ */
+export function availabilityWarnings(topology: Topology): string[] {
+  const warnings: string[] = [];
+  for (const instance of topology.instances) {
+    for (const d of instance.deployments) {
+      const availability = availabilityOf(d.model, d.version, d.sku, instance.location);
+      if (availability.status === "unknown") {
+        const what =
+          availability.what === "model"
+            ? `model ${d.model}`
+            : `version ${d.version} of ${d.model} (it knows ${availability.knownVersions.join(", ")})`;
+        warnings.push(
+          `Deployment ${d.name} on ${instance.name}: Microsoft's availability tables of ${AVAILABILITY_SNAPSHOT_DATE} do not know ${what}; check that Azure offers it in ${instance.location} with SKU ${d.sku} before deploying.`,
+        );
+      }
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Application Insights keeps a custom metric's dimensions only with "custom metrics with dimensions"
+ * on (the component's CustomMetricsOptedInType = WithDimensions, which azure-native's Component does
+ * not expose: pulumi/pulumi-azure-native#3545). Without it the token metrics lose their split by
+ * deployment and subscription.
+ */
+export const CUSTOM_METRIC_DIMENSIONS_STEP =
+  "Token metrics are emitted with dimensions, which Application Insights keeps only with custom metrics with dimensions on; " +
+  "azure-native cannot set it. Once after the first `pulumi up`: az resource update --ids $(pulumi stack output appInsightsId) " +
+  "--set properties.CustomMetricsOptedInType=WithDimensions (docs/operations.md).";
+
+export function planChecks(model: GatewayModel, topology?: Topology): string[] {
+  const warnings: string[] = topology ? availabilityWarnings(topology) : [];
+  if (topology?.monitoring.tokenMetric) {
+    warnings.push(CUSTOM_METRIC_DIMENSIONS_STEP);
+  }
+  for (const capacity of capacityOf(model)) {
+    const pool = model.pools.find((p) => p.deployment === capacity.deployment)!;
+    const ptu = capacity.perInstance.filter((s) => isProvisioned(s.sku));
+    if (ptu.length > 0) {
+      const worstPtuPriority = Math.max(...ptu.map((s) => s.priority));
+      const spill = capacity.perInstance.some((s) => !isProvisioned(s.sku) && s.priority > worstPtuPriority);
+      if (!spill) {
+        warnings.push(
+          `Deployment ${capacity.deployment}: provisioned (PTU) capacity has no pay-as-you-go spill-over at a lower priority; when the PTUs are saturated clients get 429.`,
+        );
+      }
+    }
+    const groups = new Map<number, { instance: string; perWeight: number }[]>();
+    for (const share of capacity.perInstance) {
+      const weight = pool.members.find((m) => m.name === share.instance)?.weight ?? 1;
+      if (share.tokensPerMinute !== undefined && weight > 0) {
+        groups.set(share.priority, [
+          ...(groups.get(share.priority) ?? []),
+          { instance: share.instance, perWeight: share.tokensPerMinute / weight },
+        ]);
+      }
+    }
+    for (const [priority, group] of groups) {
+      let low = Infinity;
+      let high = 0;
+      for (const g of group) {
+        low = Math.min(low, g.perWeight);
+        high = Math.max(high, g.perWeight);
+      }
+      if (group.length > 1 && high > CAPACITY_SKEW_LIMIT * low) {
+        warnings.push(
+          `Deployment ${capacity.deployment}, priority ${priority}: capacity per unit of weight differs more than ${CAPACITY_SKEW_LIMIT}x (${group.map((g) => `${g.instance} ${Math.round(g.perWeight)}`).join(", ")} TPM per weight); set weights in proportion to capacity or the small instance is throttled first.`,
+        );
+      }
+    }
+  }
+  return warnings;
+}
