@@ -38,6 +38,7 @@ const gateway = new ApimGateway("gateway", {
   monitoring: config.monitoring,
   tokenLimit: config.tokenLimit,
   clientAuth: config.clientAuth,
+  teams: config.teams,
   tags: config.tags,
   additionalRegions: config.additionalRegions,
 });
@@ -47,8 +48,10 @@ export const resourceGroupName = resourceGroup.name;
 export const gatewayUrl = gateway.gatewayUrl;
 /** What a client sets as its Azure endpoint (the SDKs append /openai/... to it). */
 export const endpoint = gateway.endpoint;
-/** Key of the default subscription: send it as the api-key header. */
+/** Key of the default subscription (none with teams): send it as the api-key header. */
 export const subscriptionKey = gateway.subscriptionKey;
+/** With teams: team name -> its subscription key, to hand to the team (secret). */
+export const teamSubscriptionKeys = gateway.teamSubscriptionKeys;
 /** Log Analytics workspace with APIM and OpenAI logs (KQL examples in the README). */
 export const workspaceId = gateway.workspaceId;
 /** Application Insights: turn on custom metrics with dimensions once (docs/operations.md). */

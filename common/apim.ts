@@ -39,3 +39,20 @@ export const OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
  * Insights, so the component can refuse instrumentation-key (local) authentication.
  */
 export const MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb";
+
+/**
+ * Products an APIM instance may hold, by tier (service-limits.md, "Changes to service limits - 2026
+ * update"; the v2 tiers already had these). Each team is one product.
+ */
+export const MAX_PRODUCTS: Record<ApimSku, number> = {
+  Developer: 100,
+  Basic: 200,
+  BasicV2: 200,
+  Standard: 500,
+  StandardV2: 500,
+  Premium: 2000,
+};
+
+/** Periods of azure-openai-token-limit's token-quota-period (azure-openai-token-limit-policy.md). */
+export const TOKEN_QUOTA_PERIODS = ["Hourly", "Daily", "Weekly", "Monthly", "Yearly"] as const;
+export type TokenQuotaPeriod = (typeof TOKEN_QUOTA_PERIODS)[number];

@@ -134,3 +134,43 @@ export function capacityByDeployment(instances: readonly CapacityInstance[]): De
     };
   });
 }
+
+/** A team as capacity arithmetic sees it. */
+export interface TeamBudgetShape {
+  name: string;
+  /** Deployments it may call; undefined: every deployment. */
+  deployments?: readonly string[];
+  tokensPerMinute?: number;
+}
+
+/** The teams that may call a deployment, against what its pool serves. */
+export interface DeploymentTeamLoad {
+  deployment: string;
+  teams: string[];
+  /** Teams without a rate limit (their total is unbounded). */
+  unlimitedTeams: string[];
+  /** Sum of the limited teams' tokens per minute; each counts in full, since a team may spend it all on one deployment. */
+  teamTokensPerMinute: number;
+  tokensPerMinute: number | undefined;
+  tokensPerMinuteNMinus1: number | undefined;
+}
+
+/** Per deployment, the teams allowed to call it and the rate they may draw together. */
+export function teamLoad(
+  teams: readonly TeamBudgetShape[],
+  capacities: readonly DeploymentCapacity[],
+): DeploymentTeamLoad[] {
+  return capacities.map((capacity) => {
+    const allowed = teams.filter(
+      (t) => !t.deployments || t.deployments.some((d) => d.toLowerCase() === capacity.deployment.toLowerCase()),
+    );
+    return {
+      deployment: capacity.deployment,
+      teams: allowed.map((t) => t.name),
+      unlimitedTeams: allowed.filter((t) => t.tokensPerMinute === undefined).map((t) => t.name),
+      teamTokensPerMinute: allowed.reduce((sum, t) => sum + (t.tokensPerMinute ?? 0), 0),
+      tokensPerMinute: capacity.tokensPerMinute,
+      tokensPerMinuteNMinus1: capacity.tokensPerMinuteNMinus1,
+    };
+  });
+}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GUID } from "./entra";
 import { closest, didYouMean } from "./didYouMean";
 import { parseIsoDuration } from "./duration";
 import { argsKey, ConfigError, toProblems } from "./errors";
@@ -116,3 +117,16 @@ export function parseArgs<T extends z.ZodType>(component: string, name: string, 
   }
   return result.data;
 }
+
+/** A non-empty list of application (client) ids; `whenEmpty` says what to do instead of an empty list. */
+export const applicationIdsSchema = (whenEmpty: string) =>
+  z
+    .array(
+      z
+        .string({ error: "an application (client) id (GUID)" })
+        .regex(GUID, { error: "an application (client) id (GUID)" }),
+      {
+        error: "a list of application (client) ids",
+      },
+    )
+    .min(1, { error: `a list of at least one application (client) id (${whenEmpty})` });

@@ -10,6 +10,7 @@ import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "..
 import { clientEndpoint, gatewayArgsSchema, resolveRetryPolicy, type ApimGatewayArgs } from "./apimGatewayArgs";
 import { createGatewayBackends } from "./gatewayBackends";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
+import { createDefaultProduct, createTeam, type GatewayTeam } from "./gatewayProducts";
 import { poolAccounts, routingTable, type RoutingTable } from "./gatewayRouting";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
@@ -45,8 +46,6 @@ export const omitClientCertificateFlag: pulumi.ResourceTransformation = (args) =
 
 /** APIM entity ids inside the gateway's own service. */
 export const API_ID = "openai";
-export const PRODUCT_ID = "openai";
-export const SUBSCRIPTION_ID = "openai-default";
 
 /**
  * API Management in front of Azure OpenAI accounts: a circuit-breaker backend per (account, hosted
@@ -71,10 +70,14 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly api: apimanagement.Api;
   /** The API policy (managed identity, pool routing, retries). */
   public readonly apiPolicy: apimanagement.ApiPolicy;
-  /** The product clients subscribe to (undefined when subscription keys are off). */
+  /** The product clients subscribe to (undefined with teams, or with subscription keys off). */
   public readonly product?: apimanagement.Product;
-  /** The default subscription (undefined when subscription keys are off). */
+  /** The default subscription (undefined with teams, or with subscription keys off). */
   public readonly subscription?: apimanagement.Subscription;
+  /** Per team (subscription keys on): its product, product policy and subscription, in args order. */
+  public readonly teams: GatewayTeam[];
+  /** Team name -> primary key of the team's subscription (secret); empty without teams. */
+  public readonly teamSubscriptionKeys: pulumi.Output<Record<string, string>>;
   /** Base URL of the gateway, e.g. `https://<name>.azure-api.net`. */
   public readonly gatewayUrl: pulumi.Output<string>;
   /**
@@ -83,7 +86,7 @@ export class ApimGateway extends pulumi.ComponentResource {
    * `https://<name>.azure-api.net` with the default path.
    */
   public readonly endpoint: pulumi.Output<string>;
-  /** Primary key of the default subscription (secret; undefined when subscription keys are off). */
+  /** Primary key of the default subscription (secret; undefined with teams, or with subscription keys off). */
   public readonly subscriptionKey: pulumi.Output<string | undefined>;
   /** Principal id of the gateway's system-assigned identity. */
   public readonly principalId: pulumi.Output<string>;
@@ -215,6 +218,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       accounts: this.routing.accounts,
       operations: routedOperations(inferenceSpec()),
       callerAuth: parsed.clientAuth,
+      teams: parsed.teams,
       retry,
       timeoutSeconds: parsed.backendTimeoutSeconds,
       retryAfterSeconds: fallbackRetryAfterSeconds(parsed.circuitBreaker.tripDuration),
@@ -232,8 +236,18 @@ export class ApimGateway extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...this.pools, ...this.accountBackends, ...this.roleAssignments] },
     );
 
-    if (parsed.clientAuth.subscriptionKey) {
-      const access = createDefaultSubscription(name, this, service, this.api);
+    // Subscription keys: one product and subscription for everyone, or one per team. Teams whose
+    // applications use Entra ID tokens only have their rules in the API policy.
+    const productsContext = { name, parent: this, service, api: this.api };
+    const teams = parsed.clientAuth.subscriptionKey ? (parsed.teams ?? []) : [];
+    this.teams = teams.map((team) => createTeam(productsContext, team));
+    this.teamSubscriptionKeys = pulumi.secret(
+      pulumi
+        .all(this.teams.map((t) => t.key))
+        .apply((keys) => Object.fromEntries(teams.map((t, i) => [t.name, keys[i]]))),
+    );
+    if (parsed.clientAuth.subscriptionKey && !parsed.teams) {
+      const access = createDefaultProduct(productsContext);
       this.product = access.product;
       this.subscription = access.subscription;
       this.subscriptionKey = access.key;
@@ -257,6 +271,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       gatewayUrl: this.gatewayUrl,
       endpoint: this.endpoint,
       subscriptionKey: this.subscriptionKey,
+      teamSubscriptionKeys: this.teamSubscriptionKeys,
       principalId: this.principalId,
       policyXml: this.policyXml,
       retryPolicy: this.retryPolicy,
@@ -266,54 +281,4 @@ export class ApimGateway extends pulumi.ComponentResource {
       appInsightsConnectionString: this.appInsightsConnectionString,
     });
   }
-}
-
-/** The product clients subscribe to, with the API in it, and one subscription whose key the stack exports. */
-function createDefaultSubscription(
-  name: string,
-  parent: pulumi.Resource,
-  service: { resourceGroupName: pulumi.Input<string>; serviceName: pulumi.Input<string> },
-  api: apimanagement.Api,
-) {
-  const product = new apimanagement.Product(
-    `${name}-product`,
-    {
-      ...service,
-      productId: PRODUCT_ID,
-      displayName: "Azure OpenAI",
-      description: "Access to the load-balanced Azure OpenAI API.",
-      subscriptionRequired: true,
-      approvalRequired: false,
-      state: "published",
-    },
-    { parent },
-  );
-  new apimanagement.ProductApi(
-    `${name}-product-api`,
-    { ...service, productId: product.name, apiId: api.name },
-    { parent },
-  );
-  const subscription = new apimanagement.Subscription(
-    `${name}-subscription`,
-    {
-      ...service,
-      sid: SUBSCRIPTION_ID,
-      displayName: "Default Azure OpenAI subscription",
-      scope: pulumi.interpolate`/products/${product.name}`,
-      state: "active",
-      allowTracing: false,
-    },
-    { parent, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
-  );
-  // APIM's GET leaves keys out; they come from listSecrets, after the subscription exists.
-  const secrets = apimanagement.listSubscriptionSecretsOutput({ ...service, sid: subscription.name }, { parent });
-  const key = pulumi.secret(
-    secrets.apply((s) => {
-      if (!s.primaryKey) {
-        throw new Error(`ApimGateway "${name}": APIM returned no primary key for subscription ${SUBSCRIPTION_ID}`);
-      }
-      return s.primaryKey;
-    }),
-  );
-  return { product, subscription, key };
 }

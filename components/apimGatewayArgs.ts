@@ -4,8 +4,10 @@ import { z } from "zod";
 import { APIM_SKU_UNITS, APIM_SKUS, MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE, type ApimSku } from "../common/apim";
 import { COGNITIVE_SERVICES_AUDIENCE } from "../common/azureOpenAi";
 import { DEFAULT_BACKEND_TIMEOUT_SECONDS, type RetryPolicy } from "../policies/apiPolicy";
+import { GUID, TENANT_DOMAIN } from "../common/entra";
 import {
   additionalRegionsSchema,
+  applicationIdsSchema,
   bool,
   declaredRegions,
   int,
@@ -16,6 +18,7 @@ import {
 import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
 import { inputOf, inputText, tagsInput } from "./inputs";
 import { deploymentNameSchema } from "./openAiScaleSetArgs";
+import { checkTeams, teamsSchema, type TeamArgs } from "./teamArgs";
 
 /*
  * The public args of ApimGateway and their validation, side by side. Plain interfaces without union
@@ -146,6 +149,8 @@ export interface ApimGatewayArgs {
   tokenLimit?: TokenLimitArgs;
   /** Who may call: the subscription key (default) and/or Entra ID tokens. */
   clientAuth?: ClientAuthArgs;
+  /** Teams sharing the gateway, each with its own product, key, deployments and token budget; default one shared product. */
+  teams?: TeamArgs[];
   /** Tags of the APIM instance and the monitoring resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list. */
@@ -309,16 +314,13 @@ export const tokenLimitSchema = strictObject(
   "an object { tokensPerMinute, estimatePromptTokens? }",
 );
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i;
-
 export const clientAuthSchema = strictObject(
   {
     entraId: strictObject(
       {
         tenantId: z
           .string({ error: "a tenant id (GUID) or its domain, such as contoso.onmicrosoft.com" })
-          .refine((t) => GUID.test(t) || DOMAIN.test(t), {
+          .refine((t) => GUID.test(t) || TENANT_DOMAIN.test(t), {
             error: "a tenant id (GUID) or its domain, such as contoso.onmicrosoft.com",
           }),
         audiences: z
@@ -327,17 +329,7 @@ export const clientAuthSchema = strictObject(
           })
           .min(1, { error: "a list of at least one audience" })
           .default([COGNITIVE_SERVICES_AUDIENCE]),
-        allowedClientIds: z
-          .array(
-            z
-              .string({ error: "an application (client) id" })
-              .regex(GUID, { error: "an application (client) id (GUID)" }),
-            {
-              error: "a list of application (client) ids",
-            },
-          )
-          .min(1, { error: "a list of at least one application (client) id (omit it to allow any)" })
-          .optional(),
+        allowedClientIds: applicationIdsSchema("omit it to allow any").optional(),
       },
       "an object { tenantId, audiences?, allowedClientIds? }",
     ).optional(),
@@ -428,6 +420,7 @@ export function gatewayArgsSchema(args: unknown) {
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
+      teams: teamsSchema,
       tags: tagsInput.optional(),
       additionalRegions: additionalRegionsSchema,
     },
@@ -447,6 +440,8 @@ export function gatewayArgsSchema(args: unknown) {
       }
       seen.set(key, i);
     });
+    const deployments = [...new Set(parsed.backends.flatMap((b) => b.deployments))];
+    checkTeams(parsed.teams, { deployments, entraId: !!parsed.clientAuth.entraId, sku: parsed.sku.name }, ctx);
   });
 }
 

@@ -13,10 +13,12 @@ import {
   type PolicyAccount,
   type PolicyRoute,
 } from "./requestRouting";
-import { assertWellFormed, attribute, indent, loadTemplate, render } from "./template";
+import { renderTeamRules, teamExpression, type PolicyTeam } from "./teamPolicy";
+import { assertWellFormed, attribute, escapeXml, indent, loadTemplate, render } from "./template";
 
 export type { CallerAuthOptions, EntraIdCallers } from "./callerAuth";
 export type { PolicyAccount, PolicyRoute } from "./requestRouting";
+export type { PolicyTeam } from "./teamPolicy";
 export { deploymentNotFoundBody, modelsListBody } from "./requestRouting";
 
 /** Audience of the Entra ID token APIM's managed identity presents to Azure OpenAI. */
@@ -74,6 +76,9 @@ export const DEFAULT_TOKEN_METRIC_DIMENSIONS: readonly MetricDimension[] = [
   { name: "Deployment", value: '@((string)context.Variables["deployment"])' },
 ];
 
+/** With teams, which team called (for charge-back). */
+export const TEAM_DIMENSION: MetricDimension = { name: "Team", value: '@((string)context.Variables["team"])' };
+
 /** With Entra ID callers, who called: the subscription or the calling application. */
 export const CALLER_DIMENSION: MetricDimension = { name: "Caller", value: '@((string)context.Variables["caller"])' };
 
@@ -116,6 +121,8 @@ export interface ApiPolicyOptions {
   tokenMetric?: TokenMetricOptions;
   /** Limit tokens per minute per caller. */
   tokenLimit?: TokenLimitOptions;
+  /** Teams: their Entra ID applications' rules live here (key callers get theirs from the team's product policy). */
+  teams?: readonly PolicyTeam[];
 }
 
 function renderPoolForward(options: ApiPolicyOptions, timeout: number): string {
@@ -162,9 +169,10 @@ function renderForward(options: ApiPolicyOptions): string {
   ].join("\n");
 }
 
-function renderTokenMetric(metric: TokenMetricOptions, auth: CallerAuthOptions): string {
+function renderTokenMetric(metric: TokenMetricOptions, auth: CallerAuthOptions, teams: readonly PolicyTeam[]): string {
   const dimensions = metric.dimensions ?? [
     ...DEFAULT_TOKEN_METRIC_DIMENSIONS,
+    ...(teams.length ? [TEAM_DIMENSION] : []),
     ...(auth.entraId ? [CALLER_DIMENSION] : []),
   ];
   if (dimensions.length === 0 || dimensions.length > MAX_CUSTOM_METRIC_DIMENSIONS) {
@@ -195,7 +203,7 @@ function renderTokenAccounting(options: ApiPolicyOptions, auth: CallerAuthOption
     );
   }
   if (options.tokenMetric) {
-    parts.push(renderTokenMetric(options.tokenMetric, auth));
+    parts.push(renderTokenMetric(options.tokenMetric, auth, options.teams ?? []));
   }
   if (parts.length === 0) {
     return "";
@@ -207,6 +215,60 @@ function renderTokenAccounting(options: ApiPolicyOptions, auth: CallerAuthOption
     "            </when>",
     "        </choose>",
   ].join("\n");
+}
+
+const NO_TEAM_BODY = JSON.stringify({
+  error: {
+    code: "PermissionDenied",
+    message: "This application is in no team of this gateway: ask the platform team to add its client id to a team.",
+  },
+});
+
+/** Sets the `team` variable; with teams of Entra ID applications, refuses an application in none. */
+function renderTeam(teams: readonly PolicyTeam[], auth: CallerAuthOptions): string {
+  if (teams.length === 0) return "";
+  const lines = [
+    "<!-- Which team calls: its product (subscription key) or its Entra ID application; charged back by the Team metric dimension. -->",
+    `<set-variable name="team" ${attribute("value", teamExpression(teams))} />`,
+  ];
+  if (auth.entraId && teams.some((t) => t.entraClientIds?.length)) {
+    lines.push(
+      "<choose>",
+      `    <when ${attribute("condition", '@(context.Subscription == null && (string)context.Variables["team"] == "")')}>`,
+      "        <return-response>",
+      '            <set-status code="403" reason="Forbidden" />',
+      '            <set-header name="Content-Type" exists-action="override">',
+      "                <value>application/json</value>",
+      "            </set-header>",
+      `            <set-body>${escapeXml(NO_TEAM_BODY)}</set-body>`,
+      "        </return-response>",
+      "    </when>",
+      "</choose>",
+    );
+  }
+  return indent(lines.join("\n"), 8);
+}
+
+/** The rules of teams whose Entra ID applications call without a subscription, counted per team. */
+function renderEntraTeams(teams: readonly PolicyTeam[]): string {
+  const entra = teams
+    .filter((t) => t.entraClientIds?.length)
+    .map((t) => ({ team: t, rules: renderTeamRules(t, `@("team:${t.name}")`) }))
+    .filter((t) => t.rules);
+  if (entra.length === 0) return "";
+  const lines = [
+    "<!-- A team's Entra ID applications carry no subscription, so no product policy: their team's rules apply here. -->",
+    "<choose>",
+  ];
+  for (const { team, rules } of entra) {
+    lines.push(
+      `    <when ${attribute("condition", `@(context.Subscription == null && (string)context.Variables["team"] == "${team.name}")`)}>`,
+      indent(rules, 8),
+      "    </when>",
+    );
+  }
+  lines.push("</choose>");
+  return indent(lines.join("\n"), 8);
 }
 
 /** The API-scope policy of the OpenAI API, checked to be well-formed XML. */
@@ -222,8 +284,10 @@ export function renderApiPolicy(options: ApiPolicyOptions): string {
     {
       callerAuth: renderCallerAuth(auth),
       classify: renderClassify(options.operations),
-      modelsAnswer: renderGatewayAnswers(options.operations, options.routes),
+      team: renderTeam(options.teams ?? [], auth),
+      modelsAnswer: renderGatewayAnswers(options.operations, options.routes, options.teams),
       routing: renderRouting(options.routes, options.accounts),
+      entraTeams: renderEntraTeams(options.teams ?? []),
       responsesLookup: renderResponsesLookup(options.accounts),
       tokenAccounting: renderTokenAccounting(options, auth),
       forward: renderForward(options),

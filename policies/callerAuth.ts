@@ -1,3 +1,4 @@
+import { GUID } from "../common/entra";
 import { attribute, escapeXml } from "./template";
 
 /*
@@ -43,8 +44,6 @@ const UNAUTHORIZED =
   "Send a Microsoft Entra ID access token for https://cognitiveservices.azure.com/.default as Authorization: Bearer, or the subscription key as api-key.";
 const UNAUTHORIZED_TOKEN_ONLY =
   "Send a Microsoft Entra ID access token for https://cognitiveservices.azure.com/.default as Authorization: Bearer.";
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function validateToken(entraId: EntraIdCallers, subscriptionKey: boolean): string[] {
   if (entraId.audiences.length === 0) {

@@ -1,5 +1,6 @@
 import type { OperationRouting, RoutedOperation } from "../common/operationRouting";
-import { loadTemplate, render } from "./template";
+import type { PolicyTeam } from "./teamPolicy";
+import { attribute, indent, loadTemplate, render } from "./template";
 
 /*
  * Where each request goes. Stateless calls go to their deployment's pool. Stored responses (the
@@ -72,6 +73,25 @@ export function modelsListBody(routes: readonly PolicyRoute[]): string {
   });
 }
 
+/** The models answer: every routed deployment, or for a team limited to some, only those. */
+function modelsAnswer(routes: readonly PolicyRoute[], teams: readonly PolicyTeam[]): string {
+  const answer = (list: readonly PolicyRoute[]) =>
+    render(loadTemplate("models-answer.xml"), { body: modelsListBody(list) });
+  const limited = teams.filter((t) => t.deployments);
+  if (limited.length === 0) return indent(answer(routes), 16);
+  const lines = ["<choose>"];
+  for (const team of limited) {
+    const allowed = team.deployments!.map((d) => d.toLowerCase());
+    lines.push(
+      `    <when ${attribute("condition", `@(context.Variables.GetValueOrDefault<string>("team", "") == "${team.name}")`)}>`,
+      indent(answer(routes.filter((r) => allowed.includes(r.deployment.toLowerCase()))), 8),
+      "    </when>",
+    );
+  }
+  lines.push("    <otherwise>", indent(answer(routes), 8), "    </otherwise>", "</choose>");
+  return indent(lines.join("\n"), 16);
+}
+
 function checkBackendId(id: string): string {
   if (!SAFE_BACKEND_ID.test(id)) throw new Error(`API policy: backend id ${JSON.stringify(id)} cannot be routed`);
   return id;
@@ -116,14 +136,18 @@ export function renderClassify(operations: readonly RoutedOperation[]): string {
 }
 
 /** The gateway's own answers (GET v1/models); empty when the API has no such operation. */
-export function renderGatewayAnswers(operations: readonly RoutedOperation[], routes: readonly PolicyRoute[]): string {
+export function renderGatewayAnswers(
+  operations: readonly RoutedOperation[],
+  routes: readonly PolicyRoute[],
+  teams: readonly PolicyTeam[] = [],
+): string {
   return operations
     .filter((op) => op.routing === "gateway")
     .map((op) => {
       if (op.method !== "get" || !op.path.endsWith("/models")) {
         throw new Error(`API policy: the gateway has no answer for ${op.method.toUpperCase()} ${op.path}`);
       }
-      return render(loadTemplate("models.xml"), { template: op.path, body: modelsListBody(routes) });
+      return render(loadTemplate("models.xml"), { template: op.path }, { answer: modelsAnswer(routes, teams) });
     })
     .join("\n");
 }

@@ -9,6 +9,10 @@ import type {
 
 import { MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE } from "../common/apim";
 import { isProductionStack } from "../common/environment";
+import { entraTeamBlocks, retryCount, teamApplications, teamRules, tokenValidation } from "./policyXml";
+
+export { entraTeamBlocks, retryCount, teamApplications, teamRules, tokenValidation } from "./policyXml";
+export type { TeamRules, TokenValidation } from "./policyXml";
 
 /*
  * Guard rails for stacks built from openai-apim, and the one definition of every rule that can be
@@ -24,6 +28,7 @@ const APIM = "azure-native:apimanagement:ApiManagementService";
 const BACKEND = "azure-native:apimanagement:Backend";
 const API = "azure-native:apimanagement:Api";
 const API_POLICY = "azure-native:apimanagement:ApiPolicy";
+const PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy";
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` -> `<stack>`. */
 export function stackOf(urn: string): string {
@@ -183,49 +188,6 @@ export const poolsCoverPriorityTiers: StackValidationPolicy = {
   },
 };
 
-/** How an API's policy checks Entra ID tokens, read from the rendered XML. */
-export interface TokenValidation {
-  /** `always`: every request; `without-key`: requests without a subscription key; `other`: some other condition. */
-  applies: "always" | "without-key" | "other";
-  tenantId?: string;
-  audiences: string[];
-  /** Accepted application (client) ids; empty: any application of the tenant. */
-  clientIds: string[];
-}
-
-const inner = (xml: string, tag: string): string[] =>
-  [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, "g"))].map((m) => m[1].trim());
-
-/** The policy's validate-azure-ad-token, if any (the first one), and when it applies. */
-export function tokenValidation(policyXml: string): TokenValidation | undefined {
-  const start = policyXml.indexOf("<validate-azure-ad-token");
-  if (start < 0) {
-    return undefined;
-  }
-  const element = policyXml.slice(start, policyXml.indexOf("</validate-azure-ad-token>", start));
-  const before = policyXml.slice(policyXml.indexOf("<inbound>"), start);
-  const openWhens = [...before.matchAll(/<when\b[^>]*?condition=(["'])(.*?)\1[^>]*>|<\/when>/g)].reduce<string[]>(
-    (stack, m) => (m[0].startsWith("</") ? stack.slice(0, -1) : [...stack, m[2]]),
-    [],
-  );
-  const inOtherwise = (before.match(/<otherwise>/g)?.length ?? 0) > (before.match(/<\/otherwise>/g)?.length ?? 0);
-  const applies =
-    openWhens.length === 0 && !inOtherwise
-      ? "always"
-      : openWhens.length === 1 && !inOtherwise && /^@\(context\.Subscription == null\)$/.test(openWhens[0])
-        ? "without-key"
-        : "other";
-  const clientIds = element.includes("<client-application-ids>")
-    ? inner(element.slice(element.indexOf("<client-application-ids>")), "application-id")
-    : [];
-  return {
-    applies,
-    tenantId: /tenant-id=(["'])(.*?)\1/.exec(element)?.[2],
-    audiences: inner(element, "audience"),
-    clientIds,
-  };
-}
-
 /** The API policies of the stack by the API id they apply to. */
 const policiesByApi = (resources: PolicyResource[]) =>
   new Map(
@@ -347,20 +309,6 @@ export const breakerCountsThrottling: ResourceValidationPolicy = {
   },
 };
 
-/**
- * `count` of the API policy's pool `<retry>` (the one that sends to the deployment's pool, not the one
- * that calls single accounts for stored responses); 0 when there is none.
- */
-export function retryCount(policyXml: string): number {
-  for (const chunk of policyXml.split("<retry").slice(1)) {
-    const retry = chunk.slice(0, chunk.indexOf("</retry>"));
-    if (retry.includes('context.Variables["pool"]')) {
-      return Number(/\bcount="(\d+)"/.exec(retry)?.[1] ?? 0);
-    }
-  }
-  return 0;
-}
-
 export const gatewayRetriesPoolMembers: StackValidationPolicy = {
   name: "gateway-retries-pool-members",
   description: "Where a pool has several members, the API policy retries a 429 or 503 on another member.",
@@ -384,6 +332,40 @@ export const gatewayRetriesPoolMembers: StackValidationPolicy = {
   },
 };
 
+export const teamsHaveTokenLimit: StackValidationPolicy = {
+  name: "teams-have-token-limit",
+  description:
+    "In a production stack every team has a token rate limit, so no team can take the capacity the others share.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const stack = args.resources.length ? stackOf(args.resources[0].urn) : "";
+    if (!isProductionStack(stack)) return;
+    const teams: { team: string; xml: string; urn: string }[] = [];
+    for (const policy of args.resources.filter((r) => r.type === PRODUCT_POLICY)) {
+      const product = String(policy.props.productId ?? "");
+      if (product.startsWith("team-") && typeof policy.props.value === "string") {
+        teams.push({ team: product.slice("team-".length), xml: policy.props.value, urn: policy.urn });
+      }
+    }
+    for (const policy of args.resources.filter((r) => r.type === API_POLICY && typeof r.props.value === "string")) {
+      // Teams of Entra ID applications without a product (keys off): their rules are in the API policy.
+      const xml = String(policy.props.value);
+      const blocks = entraTeamBlocks(xml);
+      for (const team of teamApplications(xml).keys()) {
+        if (!teams.some((t) => t.team === team)) teams.push({ team, xml: blocks.get(team) ?? "", urn: policy.urn });
+      }
+    }
+    for (const { team, xml, urn } of teams) {
+      if (teamRules(xml).tokensPerMinute === undefined) {
+        report(
+          `Stack ${stack} looks like production but team ${team} has no token rate limit; set teams[].tokensPerMinute.`,
+          urn,
+        );
+      }
+    }
+  },
+};
+
 /** Every rule of the pack, mandatory ones first. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   openAiLocalAuthDisabled,
@@ -393,6 +375,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   poolWithinLimits,
   apiHttpsAuthenticated,
   noDeveloperTierInProduction,
+  teamsHaveTokenLimit,
   atLeastTwoRegions,
   poolHasSpillover,
   poolHasFailover,

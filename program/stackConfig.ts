@@ -19,6 +19,7 @@ import {
 } from "../components/apimGatewayArgs";
 import { monitoringSchema } from "../components/gatewayMonitoringArgs";
 import { tagsSchema } from "../components/inputs";
+import { checkTeams, teamsSchema } from "../components/teamArgs";
 import {
   checkAvailability,
   checkDeployments,
@@ -50,6 +51,7 @@ export const STACK_CONFIG_KEYS = [
   "monitoring",
   "tokenLimit",
   "clientAuth",
+  "teams",
   "tags",
   "resourceGroupName",
   "additionalRegions",
@@ -95,6 +97,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
+      teams: teamsSchema,
       tags: tagsSchema.default({}),
     },
     "the stack config",
@@ -103,6 +106,15 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
     checkDeployments(config.deployments, ctx);
     checkHosting(config.instances, config.deployments, ctx);
     checkAvailability(config.instances, config.deployments, config.additionalModelAvailability, ctx);
+    checkTeams(
+      config.teams,
+      {
+        deployments: config.deployments.map((d) => d.name),
+        entraId: !!config.clientAuth.entraId,
+        sku: config.apim.sku,
+      },
+      ctx,
+    );
   });
 }
 

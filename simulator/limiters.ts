@@ -141,3 +141,51 @@ export class ProvisionedLimiter implements Limiter {
     return charged + correction;
   }
 }
+
+/** What the gateway's token limit answers: let the call through, or 429 (rate) / 403 (quota) with a wait. */
+export type TeamVerdict = { admitted: true } | { admitted: false; status: 429 | 403; retryAfterMs: number };
+
+/**
+ * A team's budget at the gateway (azure-openai-token-limit in the team's policy): tokens over a
+ * sliding minute, and optionally a quota per fixed period from the start of the run. Prompt tokens are
+ * counted when a call is let through (the policy estimates them), completion tokens when it succeeds.
+ */
+export class TeamBudget {
+  private readonly minute = new Window(60_000);
+  private quotaUsed = 0;
+  private periodStart = 0;
+
+  constructor(
+    private readonly tokensPerMinute: number | undefined,
+    private readonly quota?: { tokens: number; periodMs: number },
+  ) {}
+
+  admit(now: number, promptTokens: number): TeamVerdict {
+    if (this.quota) {
+      while (now >= this.periodStart + this.quota.periodMs) {
+        this.periodStart += this.quota.periodMs;
+        this.quotaUsed = 0;
+      }
+      if (this.quotaUsed + promptTokens > this.quota.tokens) {
+        return { admitted: false, status: 403, retryAfterMs: this.periodStart + this.quota.periodMs - now };
+      }
+    }
+    if (this.tokensPerMinute !== undefined) {
+      this.minute.evict(now);
+      if (this.minute.total + promptTokens > this.tokensPerMinute) {
+        return {
+          admitted: false,
+          status: 429,
+          retryAfterMs: this.minute.waitUntilAtMost(now, this.tokensPerMinute - promptTokens),
+        };
+      }
+    }
+    this.consume(now, promptTokens);
+    return { admitted: true };
+  }
+
+  consume(now: number, tokens: number): void {
+    this.minute.add(now, tokens);
+    this.quotaUsed += tokens;
+  }
+}

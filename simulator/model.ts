@@ -41,6 +41,15 @@ export interface BreakerRule {
   acceptRetryAfter: boolean;
 }
 
+/** A team sharing the gateway: the deployments it may call and its token budget. */
+export interface ModelTeam {
+  name: string;
+  /** Deployments it may call; undefined: every deployment. */
+  deployments?: string[];
+  tokensPerMinute?: number;
+  tokenQuota?: { tokens: number; period: string };
+}
+
 export interface GatewayModel {
   pools: ModelPool[];
   /** Undefined: backends without a breaker. */
@@ -49,4 +58,6 @@ export interface GatewayModel {
   retry: RetryPolicy;
   /** Retry-After (seconds) the gateway gives a 429/503 that has none, such as the pool's own 503. */
   poolRetryAfterSeconds: number;
+  /** Teams whose policies the gateway enforces before a backend is called. */
+  teams?: ModelTeam[];
 }

@@ -38,6 +38,17 @@ export interface StreamResult {
   latencyMs: { p50: number; p95: number };
 }
 
+/** What one team's requests saw, over all its streams. */
+export interface TeamResult {
+  clientRequests: number;
+  successRate: number;
+  statusCounts: Record<string, number>;
+  /** Attempts the team's own policy refused at the gateway, client retries included: by its rate (429), quota or deployments (403). */
+  refusedAtGateway: { tokenRate: number; tokenQuota: number; deployment: number };
+  /** Retry-After the gateway gave the refusals by rate (shortest and longest); null: none refused. */
+  retryAfterMs: { min: number; max: number } | null;
+}
+
 export interface Timeline {
   /** One entry per second from 0. */
   seconds: number;
@@ -62,6 +73,8 @@ export interface Trace {
 export interface SimulationResult {
   /** Per stream of the scenario (one per deployment unless the scenario names them otherwise). */
   streams: Record<string, StreamResult>;
+  /** Per team named by the scenario's streams. */
+  teams: Record<string, TeamResult>;
   durationSeconds: number;
   gatewayUnits: number;
   clientRequests: number;
@@ -132,6 +145,8 @@ export interface Outcome {
   unitCount: number;
   firstCall: (number | null)[];
   calls: Trace["calls"];
+  /** Attempts each team's policy refused at the gateway. */
+  gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]>;
 }
 
 function statusCountsOf(statuses: Iterable<number>): Record<string, number> {
@@ -167,6 +182,27 @@ export function report(o: Outcome): SimulationResult {
       latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95) },
     };
   });
+
+  const teams: Record<string, TeamResult> = {};
+  for (const team of [...new Set(scenario.streams.flatMap((s) => (s.team === undefined ? [] : [s.team])))]) {
+    const own = arrivals.map((_, c) => c).filter((c) => scenario.streams[streamOf[c]].team === team);
+    const refusals = o.gatewayRejections[team] ?? [];
+    const waits = refusals.flatMap((r) => (r.status === 429 && r.retryAfterMs !== undefined ? [r.retryAfterMs] : []));
+    teams[team] = {
+      clientRequests: own.length,
+      successRate: own.length ? round4(own.filter(succeeded).length / own.length) : 1,
+      statusCounts: statusCountsOf(own.map((c) => finalStatus[c])),
+      refusedAtGateway: {
+        tokenRate: refusals.filter((r) => r.status === 429).length,
+        tokenQuota: refusals.filter((r) => r.quota).length,
+        deployment: refusals.filter((r) => r.status === 403 && !r.quota).length,
+      },
+      // reduce, not Math.min(...): one argument per refusal can overflow the stack.
+      retryAfterMs: waits.length
+        ? { min: waits.reduce((a, b) => Math.min(a, b)), max: waits.reduce((a, b) => Math.max(a, b)) }
+        : null,
+    };
+  }
 
   // What the deployments could charge over the time admissions happened: whole token windows for
   // Standard quota; for a PTU bucket its depth, its drain, and the one call it lets overshoot (the
@@ -261,6 +297,7 @@ export function report(o: Outcome): SimulationResult {
   const rpms = members.map((m) => m.requestsPerMinute);
   return {
     streams,
+    teams,
     durationSeconds: scenario.durationSeconds,
     gatewayUnits: scenario.gatewayUnits,
     clientRequests: clients,

@@ -116,11 +116,15 @@ const deploymentName = z
 const streamSchema = strictObject(
   {
     name: z.string({ error: "a name for this stream in the results" }).min(1).optional(),
+    team: z
+      .string({ error: "the name of a team of the stack (its limits apply)" })
+      .min(1, { error: "the name of a team of the stack (its limits apply)" })
+      .optional(),
     deployment: deploymentName,
     arrivals: arrivalsSchema,
     request: requestShape,
   },
-  "an object { name?, deployment, arrivals, request }",
+  "an object { name?, team?, deployment, arrivals, request }",
 );
 
 export const scenarioSchema = strictObject(
@@ -189,6 +193,8 @@ type Parsed = z.output<typeof scenarioSchema>;
 /** One stream of client requests, with every default applied. */
 export interface Stream {
   name: string;
+  /** The team whose budget and deployments apply; undefined: none. */
+  team?: string;
   deployment: string;
   arrivals: NonNullable<Parsed["arrivals"]>;
   request: { promptTokens: number; maxTokens: number; completionTokens: number };
@@ -214,6 +220,7 @@ export function parseScenario(input: unknown): Scenario {
   const streams: Stream[] = traffic
     ? traffic.map((s) => ({
         name: s.name ?? s.deployment,
+        ...(s.team === undefined ? {} : { team: s.team }),
         deployment: s.deployment,
         arrivals: s.arrivals,
         request: s.request,

@@ -3,7 +3,7 @@ import { ConfigError } from "../common/errors";
 import type { RetryPolicy } from "../policies/apiPolicy";
 import { Breaker } from "./breaker";
 import { EventQueue, seededRandom } from "./eventQueue";
-import { ProvisionedLimiter, StandardLimiter } from "./limiters";
+import { ProvisionedLimiter, StandardLimiter, TeamBudget } from "./limiters";
 import type { GatewayModel, ModelPool } from "./model";
 import type { ModelParameters } from "./parameters";
 import { PoolSelector } from "./pool";
@@ -88,6 +88,52 @@ function poolsFor(gateway: GatewayModel, scenario: Scenario): { pools: ModelPool
     return pools.indexOf(pool);
   });
   return { pools, poolOfStream };
+}
+
+/** Quota periods, as the simulation counts them (fixed periods from the start of the run). */
+const PERIOD_MS: Record<string, number> = {
+  Hourly: 3_600_000,
+  Daily: 86_400_000,
+  Weekly: 7 * 86_400_000,
+  Monthly: 30 * 86_400_000,
+  Yearly: 365 * 86_400_000,
+};
+
+/** What the gateway checks for a stream of a team before any backend: may it call, and its budget. */
+interface TeamGate {
+  name: string;
+  allowed: boolean;
+  budget: TeamBudget;
+}
+
+/** Each stream's team gate (one budget per team, shared by its streams), or undefined without a team. */
+function teamGates(gateway: GatewayModel, scenario: Scenario): (TeamGate | undefined)[] {
+  const budgets = new Map<string, TeamBudget>();
+  return scenario.streams.map((stream, i) => {
+    if (stream.team === undefined) return undefined;
+    const team = (gateway.teams ?? []).find((t) => t.name === stream.team);
+    if (!team) {
+      throw new ConfigError("Invalid scenario", [
+        {
+          key: `scenario.traffic[${i}].team`,
+          given: JSON.stringify(stream.team),
+          allowed: gateway.teams?.length
+            ? `a team of the stack: ${gateway.teams.map((t) => t.name).join(", ")}`
+            : "nothing: the stack has no teams",
+        },
+      ]);
+    }
+    if (!budgets.has(team.name)) {
+      const quota = team.tokenQuota
+        ? { tokens: team.tokenQuota.tokens, periodMs: PERIOD_MS[team.tokenQuota.period] ?? PERIOD_MS.Daily }
+        : undefined;
+      budgets.set(team.name, new TeamBudget(team.tokensPerMinute, quota));
+    }
+    const allowed =
+      team.deployments === undefined ||
+      team.deployments.some((d) => d.toLowerCase() === stream.deployment.toLowerCase());
+    return { name: team.name, allowed, budget: budgets.get(team.name)! };
+  });
 }
 
 /** One member per (pool, account): its own quota, breaker and injected faults. */
@@ -179,6 +225,8 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
   const scenario = parseScenario(scenarioInput);
   const p: ModelParameters = scenario.parameters;
   const { pools, poolOfStream } = poolsFor(gateway, scenario);
+  const gates = teamGates(gateway, scenario);
+  const gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]> = {};
   const members = buildMembers(pools, scenario);
   const rule = gateway.breaker;
   const retry: RetryPolicy = gateway.retry;
@@ -229,6 +277,28 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
     const { at: t, event } = next;
     switch (event.kind) {
       case "arrival": {
+        // A team's policy runs before any backend: a deployment it may not call (403), its rate (429)
+        // or quota (403) spent.
+        const gate = gates[streamOf[event.client]];
+        if (gate) {
+          const verdict = gate.allowed
+            ? gate.budget.admit(t, scenario.streams[streamOf[event.client]].request.promptTokens)
+            : ({ admitted: false, status: 403, retryAfterMs: undefined } as const);
+          if (!verdict.admitted) {
+            (gatewayRejections[gate.name] ??= []).push({
+              status: verdict.status,
+              quota: gate.allowed && verdict.status === 403,
+              retryAfterMs: verdict.retryAfterMs,
+            });
+            queue.push(t + p.gatewayOverheadMs, {
+              kind: "clientAnswer",
+              client: event.client,
+              status: verdict.status,
+              retryAfterMs: verdict.retryAfterMs,
+            });
+            break;
+          }
+        }
         queue.push(t, { kind: "attempt", call: { client: event.client, unit: nextUnit++ % units.length, attempt: 0 } });
         break;
       }
@@ -336,7 +406,13 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
             call: { ...call, attempt: call.attempt + 1 },
           });
         } else {
-          if (status === 200) successCharge[call.client] = charged;
+          if (status === 200) {
+            successCharge[call.client] = charged;
+            gates[streamOf[call.client]]?.budget.consume(
+              t,
+              scenario.streams[streamOf[call.client]].request.completionTokens,
+            );
+          }
           queue.push(t + p.gatewayOverheadMs, { kind: "clientAnswer", client: call.client, status, retryAfterMs });
         }
         break;
@@ -377,5 +453,6 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
     unitCount: units.length,
     firstCall,
     calls,
+    gatewayRejections,
   });
 }

@@ -315,6 +315,71 @@ const cases: Case[] = [
     allowed: 'did you mean "entraId"',
   },
   {
+    what: "a team with an unknown key",
+    mutate: (r) => (r.teams = [{ name: "a", tokensPerMinut: 100 }]),
+    key: "openai-apim:teams[0]",
+    allowed: 'did you mean "tokensPerMinute"',
+  },
+  {
+    what: "a team name that is not DNS-like",
+    mutate: (r) => (r.teams = [{ name: "Team A" }]),
+    key: "openai-apim:teams[0].name",
+    allowed: "lowercase letters",
+  },
+  {
+    what: "two teams with one name",
+    mutate: (r) => (r.teams = [{ name: "a" }, { name: "a" }]),
+    key: "openai-apim:teams[1].name",
+    allowed: "not used by teams[0]",
+  },
+  {
+    what: "a team allowed a deployment that does not exist",
+    mutate: (r) => (r.teams = [{ name: "a", deployments: ["gpt-5"] }]),
+    key: "openai-apim:teams[0].deployments[0]",
+    given: '"gpt-5"',
+    allowed: "gpt-4o-mini",
+  },
+  {
+    what: "a team quota smaller than a minute of its rate",
+    mutate: (r) => (r.teams = [{ name: "a", tokensPerMinute: 1000, tokenQuota: { tokens: 500, period: "Daily" } }]),
+    key: "openai-apim:teams[0].tokenQuota.tokens",
+    allowed: "at least tokensPerMinute (1000)",
+  },
+  {
+    what: "a quota period APIM does not have",
+    mutate: (r) => (r.teams = [{ name: "a", tokenQuota: { tokens: 500, period: "Quarterly" } }]),
+    key: "openai-apim:teams[0].tokenQuota.period",
+    allowed: "Hourly, Daily, Weekly, Monthly, Yearly",
+  },
+  {
+    what: "team Entra ID applications without Entra ID callers",
+    mutate: (r) => (r.teams = [{ name: "a", entraClientIds: ["11111111-2222-3333-4444-555555555555"] }]),
+    key: "openai-apim:teams[0].entraClientIds",
+    allowed: "clientAuth.entraId",
+  },
+  {
+    what: "one application in two teams",
+    mutate: (r) => {
+      r.clientAuth = { entraId: { tenantId: "contoso.onmicrosoft.com" } };
+      const id = "11111111-2222-3333-4444-555555555555";
+      r.teams = [
+        { name: "a", entraClientIds: [id] },
+        { name: "b", entraClientIds: [id.toUpperCase()] },
+      ];
+    },
+    key: "openai-apim:teams[1].entraClientIds[0]",
+    allowed: "not already in teams[0]",
+  },
+  {
+    what: "more teams than the tier has products",
+    mutate: (r) => {
+      apim(r).sku = "Developer";
+      r.teams = Array.from({ length: 101 }, (_, i) => ({ name: `t${i}` }));
+    },
+    key: "openai-apim:teams",
+    allowed: "at most 100 teams on Developer",
+  },
+  {
     what: "an API path with a leading slash",
     mutate: (r) => (r.api = { path: "/openai" }),
     key: "openai-apim:api.path",

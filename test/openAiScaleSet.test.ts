@@ -165,7 +165,7 @@ describe("OpenAiScaleSet: stable names", () => {
 });
 
 describe("OpenAiScaleSet: 30 instances", () => {
-  it("creates 30 accounts with unique subdomains of at most 64 characters and 30 deployments each of both models", async () => {
+  it("creates 30 accounts with unique subdomains of at most 64 characters and 30 deployments each of both models [heavy]", async () => {
     const instances = Array.from({ length: 30 }, (_, i) => ({
       location: i % 2 ? "swedencentral" : "eastus2",
       name: `instance-with-a-long-name-${String(i).padStart(2, "0")}`,

@@ -51,7 +51,7 @@ describe("plan snapshots (what each stack would deploy)", () => {
     });
   }
 
-  it("is deterministic: two runs give byte-identical plans", async () => {
+  it("is deterministic: two runs give byte-identical plans [heavy]", async () => {
     const first = JSON.stringify((await runPlan({ stack: "dev" })).plan);
     const second = JSON.stringify((await runPlan({ stack: "dev" })).plan);
     expect(second).to.equal(first);
@@ -303,7 +303,8 @@ describe("the plan and the policy pack agree (one definition of each rule)", () 
     ["eu-prod", developerProd],
   ];
   for (const [stack, config] of cases) {
-    it(`shows the pack's verdicts for a stack named ${stack}`, async () => {
+    // dev and prod in the fast suite; the other production-like names with the slow one.
+    it(`shows the pack's verdicts for a stack named ${stack}${["dev", "prod"].includes(stack) ? "" : " [heavy]"}`, async () => {
       const run = await runProgram({ config, stack });
       const { plan } = await buildPlan(run.resources, stack);
       const verdicts = await packVerdicts(run.resources);

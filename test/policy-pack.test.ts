@@ -54,6 +54,7 @@ describe("policy pack", function () {
       ["pool-within-limits", "mandatory"],
       ["api-https-authenticated", "mandatory"],
       ["no-developer-tier-in-production", "mandatory"],
+      ["teams-have-token-limit", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],
       ["pool-has-failover", "advisory"],
@@ -161,6 +162,28 @@ describe("policy pack", function () {
       });
       expect(await violations(pack.apiHttpsAuthenticated, weakened)).to.have.length(1);
     }
+  });
+
+  it("teams-have-token-limit: fails a team without a rate in a stack called prod, not in dev", async () => {
+    expect(await violations(pack.teamsHaveTokenLimit, prodStack)).to.deep.equal([]);
+    const teams = [
+      { name: "open", deployments: ["gpt-4o"] },
+      { name: "capped", tokensPerMinute: 1000 },
+    ];
+    const config = withConfig(prod, "teams", teams);
+    expect(await violations(pack.teamsHaveTokenLimit, await stack("dev", config))).to.deep.equal([]);
+    expect(await violations(pack.teamsHaveTokenLimit, await stack("prod", config))).to.deep.equal([
+      "Stack prod looks like production but team open has no token rate limit; set teams[].tokensPerMinute.",
+    ]);
+    // Teams of Entra ID applications only (keys off) are judged by their rules in the API policy.
+    const entra = withConfig(
+      withConfig(config, "clientAuth", { subscriptionKey: false, entraId: { tenantId: "contoso.onmicrosoft.com" } }),
+      "teams",
+      teams.map((t, i) => ({ ...t, entraClientIds: [`1111111${i}-2222-3333-4444-555555555555`] })),
+    );
+    expect(await violations(pack.teamsHaveTokenLimit, await stack("prod", entra))).to.deep.equal([
+      "Stack prod looks like production but team open has no token rate limit; set teams[].tokensPerMinute.",
+    ]);
   });
 
   it("entra-callers-restricted (advisory): flags tokens accepted from any application of the tenant", async () => {

@@ -77,7 +77,11 @@ describe("the program with the dev stack", () => {
   it("exports the gateway endpoint, and the subscription key and App Insights connection string as secrets", () => {
     const [service] = ofType(run.resources, TYPES.service);
     expect(run.outputs.endpoint).to.equal(`https://${input(service, "serviceName")}.azure-api.net`);
-    expect(run.secretOutputs).to.have.members(["subscriptionKey", "appInsightsConnectionString"]);
+    expect(run.secretOutputs).to.have.members([
+      "subscriptionKey",
+      "teamSubscriptionKeys",
+      "appInsightsConnectionString",
+    ]);
   });
 
   it("monitors by default: workspace, workspace-based App Insights, logger, diagnostic, N+1 diagnostic settings", () => {

@@ -27,11 +27,13 @@ describe("npm run simulate", function () {
       "regional-outage",
       "retry-after-one-day",
       "saturation",
+      "team-fairness",
     ]);
   });
 
   for (const file of SCENARIOS) {
-    it(`runs scenarios/${file}, printing the report and writing report.json and an SVG chart`, async () => {
+    // One scenario in the fast suite, every scenario with the slow one.
+    it(`runs scenarios/${file}, printing the report and writing report.json and an SVG chart${file === "regional-outage.yaml" ? "" : " [heavy]"}`, async () => {
       const out = path.join(dir, file);
       const run = await capture(["--scenario", path.join(ROOT, "scenarios", file), "--out", out]);
       expect(run.code, run.stderr).to.equal(0);

@@ -241,7 +241,7 @@ describe("resilience model: behaviour", () => {
     );
   });
 
-  it("reports on a run with more client requests than a function can take arguments (150,000)", () => {
+  it("reports on a run with more client requests than a function can take arguments (150,000) [heavy]", () => {
     const config = stack([{ location: "swedencentral" }], {}, 1_000_000);
     const result = simulate(config, scenario({ durationSeconds: 60, arrivals: { perMinute: 150_000 } }));
     expect(result.clientRequests).to.be.within(149_000, 150_000);

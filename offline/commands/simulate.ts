@@ -144,6 +144,15 @@ export function formatReport(
       );
     }
   }
+  for (const [name, team] of Object.entries(result.teams)) {
+    const refused = team.refusedAtGateway;
+    const wait = team.retryAfterMs
+      ? `, Retry-After ${n(Math.ceil(team.retryAfterMs.min / 1000))}-${n(Math.ceil(team.retryAfterMs.max / 1000))} s`
+      : "";
+    lines.push(
+      `  team ${name}: ${n(team.clientRequests)} requests, ${pct(team.successRate)} succeeded; refused at the gateway: ${n(refused.tokenRate)} over its token rate (429${wait}), ${n(refused.tokenQuota)} over its quota, ${n(refused.deployment)} for a deployment it may not call`,
+    );
+  }
   if (result.faultWindows.length) {
     lines.push("Faults:");
     for (const w of result.faultWindows) {

@@ -1,4 +1,5 @@
-import { renderApiPolicy, type ApiPolicyOptions } from "../../policies/apiPolicy";
+import { renderApiPolicy, type ApiPolicyOptions, type PolicyTeam } from "../../policies/apiPolicy";
+import { renderTeamProductPolicy } from "../../policies/teamPolicy";
 import { inferenceSpec, routedOperations } from "../../openapi/spec";
 
 /*
@@ -39,12 +40,28 @@ const ENTRA = {
   allowedClientIds: ["00000000-0000-0000-0000-000000000002"],
 };
 
+const TEAMS: PolicyTeam[] = [
+  {
+    name: "bots",
+    deployments: ["gpt-4o"],
+    tokensPerMinute: 1000,
+    tokenQuota: { tokens: 100000, period: "Daily" },
+    entraClientIds: ENTRA.allowedClientIds,
+  },
+  { name: "batch", tokensPerMinute: 500 },
+];
+
 export function policyVariants(): { name: string; xml: string }[] {
   const single = [{ backendId: "account-a", priority: 0, weight: 1 }];
   const variants: Record<string, ApiPolicyOptions> = {
     "keys, token limit and metric": base,
     "keys and Entra ID tokens": { ...base, callerAuth: { subscriptionKey: true, entraId: ENTRA } },
     "Entra ID tokens only": { ...base, callerAuth: { subscriptionKey: false, entraId: ENTRA } },
+    "teams, with Entra ID applications": {
+      ...base,
+      callerAuth: { subscriptionKey: true, entraId: ENTRA },
+      teams: TEAMS,
+    },
     "one account, no retries, no token accounting": {
       ...base,
       routes: [{ deployment: "gpt-4o", poolId: "pool-gpt-4o", accounts: single }],
@@ -54,5 +71,8 @@ export function policyVariants(): { name: string; xml: string }[] {
       tokenLimit: undefined,
     },
   };
-  return Object.entries(variants).map(([name, options]) => ({ name, xml: renderApiPolicy(options) }));
+  return [
+    ...Object.entries(variants).map(([name, options]) => ({ name, xml: renderApiPolicy(options) })),
+    ...TEAMS.map((team) => ({ name: `the product policy of team ${team.name}`, xml: renderTeamProductPolicy(team) })),
+  ];
 }

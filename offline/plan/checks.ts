@@ -1,4 +1,4 @@
-import { capacityByDeployment, isProvisioned, type DeploymentCapacity } from "../../common/capacity";
+import { capacityByDeployment, isProvisioned, teamLoad, type DeploymentCapacity } from "../../common/capacity";
 import { availabilityOf, AVAILABILITY_SNAPSHOT_DATE } from "../../common/modelAvailability";
 import type { GatewayModel } from "../../simulator/model";
 import type { Topology } from "./topology";
@@ -41,6 +41,38 @@ export function availabilityWarnings(topology: Topology): string[] {
             : `version ${d.version} of ${d.model} (it knows ${availability.knownVersions.join(", ")})`;
         warnings.push(
           `Deployment ${d.name} on ${instance.name}: Microsoft's availability tables of ${AVAILABILITY_SNAPSHOT_DATE} do not know ${what}; check that Azure offers it in ${instance.location} with SKU ${d.sku} before deploying.`,
+        );
+      }
+    }
+  }
+  return warnings;
+}
+
+const num = (n: number) => n.toLocaleString("en-US");
+
+/**
+ * Teams whose rates add up to more than a deployment's pool serves (they cannot all get their limit
+ * at once), and a team whose rate alone exceeds what the pool serves without its largest member.
+ */
+export function teamWarnings(model: GatewayModel): string[] {
+  const teams = model.teams ?? [];
+  if (teams.length === 0) return [];
+  const warnings: string[] = [];
+  for (const load of teamLoad(teams, capacityOf(model))) {
+    if (load.teams.length === 0 || load.tokensPerMinute === undefined) continue;
+    if (load.unlimitedTeams.length > 0 && load.teams.length > 1) {
+      warnings.push(
+        `Deployment ${load.deployment}: team${load.unlimitedTeams.length > 1 ? "s" : ""} ${load.unlimitedTeams.join(", ")} ha${load.unlimitedTeams.length > 1 ? "ve" : "s"} no token rate limit and can take all of its ${num(load.tokensPerMinute)} TPM from ${load.teams.filter((t) => !load.unlimitedTeams.includes(t)).join(", ") || "the others"}.`,
+      );
+    } else if (load.teamTokensPerMinute > load.tokensPerMinute) {
+      warnings.push(
+        `Deployment ${load.deployment} is oversubscribed: teams ${load.teams.join(", ")} may use ${num(load.teamTokensPerMinute)} TPM together, more than its pool serves (${num(load.tokensPerMinute)} TPM); at their limits they share what there is through 429s.`,
+      );
+    }
+    for (const team of teams.filter((t) => load.teams.includes(t.name) && t.tokensPerMinute !== undefined)) {
+      if (load.tokensPerMinuteNMinus1 !== undefined && team.tokensPerMinute! > load.tokensPerMinuteNMinus1) {
+        warnings.push(
+          `Team ${team.name}: its ${num(team.tokensPerMinute!)} TPM exceed what ${load.deployment} serves without its largest instance (${num(load.tokensPerMinuteNMinus1)} TPM, N-1): after one instance is lost the team alone can saturate it.`,
         );
       }
     }
@@ -100,5 +132,6 @@ export function planChecks(model: GatewayModel, topology?: Topology): string[] {
       }
     }
   }
+  warnings.push(...teamWarnings(model));
   return warnings;
 }

@@ -53,5 +53,15 @@ export function gatewayModelOf(topology: Topology): GatewayModel {
     breaker: breakerRuleOf(breaker),
     retry: topology.retry ?? { count: 0, intervalSeconds: 0, firstFastRetry: false, statusCodes: [] },
     poolRetryAfterSeconds: topology.fallbackRetryAfterSeconds ?? 60,
+    ...(topology.teams.length
+      ? {
+          teams: topology.teams.map((t) => ({
+            name: t.name,
+            deployments: t.deployments,
+            tokensPerMinute: t.tokensPerMinute,
+            tokenQuota: t.tokenQuota,
+          })),
+        }
+      : {}),
   };
 }

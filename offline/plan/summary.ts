@@ -1,8 +1,9 @@
+import { teamLoad, type DeploymentCapacity } from "../../common/capacity";
 import type { RoutedOperation } from "../../common/operationRouting";
 import { clientEndpoint } from "../../components/apimGatewayArgs";
 import type { PlanResult } from "./plan";
 import { describeProbe } from "./resilienceProbe";
-import type { Topology } from "./topology";
+import type { PlannedTeam, Topology } from "./topology";
 
 const num = (n: number | undefined) => (n === undefined ? "unknown" : n.toLocaleString("en-US"));
 const ranges = (codes: { min: number; max: number }[]) =>
@@ -71,7 +72,7 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
       `  API ${topology.api.path}: ${topology.api.protocols.join("/")} only, imported as ${topology.api.format}`,
       `  Callers: ${describeCallers(topology.callerAuth)}`,
       ...describeRoutes(topology.operations),
-      `  Monitoring: ${m.workspace ? "new Log Analytics workspace, " : ""}${m.appInsights ? "new Application Insights, " : ""}${m.diagnosticSettings} diagnostic settings, token metrics ${m.tokenMetric ? "on" : "off"}${m.tokenLimit ? `, token limit ${num(m.tokenLimit)}/min per subscription` : ""}`,
+      `  Monitoring: ${m.workspace ? "new Log Analytics workspace, " : ""}${m.appInsights ? "new Application Insights, " : ""}${m.diagnosticSettings} diagnostic settings, token metrics ${m.tokenMetric ? "on" : "off"}${m.tokenLimit ? `, token limit ${num(m.tokenLimit)}/min per caller` : ""}`,
     );
   }
 
@@ -82,6 +83,8 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
         `N-1 without ${c.largestInstance}: ${num(c.tokensPerMinuteNMinus1)} TPM, ${num(c.requestsPerMinuteNMinus1)} RPM`,
     );
   }
+
+  lines.push(...describeTeams(topology.teams, plan.capacity));
 
   if (plan.resilience) {
     lines.push("", `Resilience (simulated; npm run simulate for more): ${describeProbe(plan.resilience)}`);
@@ -137,6 +140,33 @@ export function describeRoutes(operations: readonly RoutedOperation[]): string[]
     if (ops.length) {
       lines.push(`    ${ROUTE_KINDS[kind]}: ${ops.map((o) => `${o.method.toUpperCase()} ${o.path}`).join(", ")}`);
     }
+  }
+  return lines;
+}
+
+/** Each team's rules, and per deployment what the teams allowed on it may draw against what it serves. */
+export function describeTeams(teams: readonly PlannedTeam[], capacity: readonly DeploymentCapacity[]): string[] {
+  if (teams.length === 0) return [];
+  const lines = [
+    "",
+    `Teams (${teams.length}; keys: pulumi stack output teamSubscriptionKeys --show-secrets):`,
+  ];
+  for (const t of teams) {
+    const limits = [
+      t.tokensPerMinute ? `${num(t.tokensPerMinute)} TPM` : "no rate limit",
+      t.tokenQuota ? `${num(t.tokenQuota.tokens)} tokens ${t.tokenQuota.period.toLowerCase()}` : "",
+    ].filter(Boolean);
+    const access = [t.product ? "subscription key" : "", t.entraClientIds.length ? `Entra ID apps ${t.entraClientIds.join(", ")}` : ""]
+      .filter(Boolean)
+      .join(" and ");
+    lines.push(
+      `  ${t.name}${t.displayName && t.displayName !== t.name ? ` (${t.displayName})` : ""}: ${t.deployments ? t.deployments.join(", ") : "every deployment"}; ${limits.join(", ")}; ${access}`,
+    );
+  }
+  for (const load of teamLoad(teams, capacity)) {
+    if (load.teams.length === 0) continue;
+    const drawn = load.unlimitedTeams.length ? "unbounded" : `${num(load.teamTokensPerMinute)} TPM`;
+    lines.push(`  ${load.deployment}: teams ${load.teams.join(", ")} may draw ${drawn} of ${num(load.tokensPerMinute)} TPM`);
   }
   return lines;
 }

