@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import { capacityByDeployment } from "./common/capacity";
 import { ApimGateway } from "./components/apimGateway";
+import { GatewayNetwork } from "./components/gatewayNetwork";
 import { OpenAiScaleSet } from "./components/openAiScaleSet";
 import { readStackConfig } from "./program/stackConfig";
 
@@ -14,6 +15,23 @@ const resourceGroup = new resources.ResourceGroup("rg", {
   tags: config.tags,
 });
 
+// Private mode: the gateway sits in a virtual network and the accounts take no public traffic.
+const network =
+  config.network.mode === "private"
+    ? new GatewayNetwork("network", {
+        resourceGroupName: resourceGroup.name,
+        location: config.location,
+        sku: { name: config.apim.sku, capacity: config.apim.capacity },
+        gatewayAccess: config.network.gatewayAccess,
+        addressSpace: config.network.addressSpace,
+        subnets: config.network.subnets,
+        privateDnsZoneId: config.network.privateDnsZoneId,
+        privateEndpointCount: config.instances.length,
+        tags: config.tags,
+        additionalRegions: config.additionalRegions,
+      })
+    : undefined;
+
 const openAi = new OpenAiScaleSet("openai", {
   resourceGroupName: resourceGroup.name,
   instances: config.instances,
@@ -21,6 +39,7 @@ const openAi = new OpenAiScaleSet("openai", {
   tags: config.tags,
   additionalRegions: config.additionalRegions,
   additionalModelAvailability: config.additionalModelAvailability,
+  publicNetworkAccess: network ? "Disabled" : "Enabled",
 });
 
 const gateway = new ApimGateway("gateway", {
@@ -39,6 +58,11 @@ const gateway = new ApimGateway("gateway", {
   tokenLimit: config.tokenLimit,
   clientAuth: config.clientAuth,
   teams: config.teams,
+  network: network && {
+    subnetId: network.gatewaySubnetId,
+    gatewayAccess: network.gatewayAccess,
+    privateEndpoints: { subnetId: network.privateEndpointSubnetId, privateDnsZoneId: network.privateDnsZoneId },
+  },
   tags: config.tags,
   additionalRegions: config.additionalRegions,
 });

@@ -56,3 +56,32 @@ export const MAX_PRODUCTS: Record<ApimSku, number> = {
 /** Periods of azure-openai-token-limit's token-quota-period (azure-openai-token-limit-policy.md). */
 export const TOKEN_QUOTA_PERIODS = ["Hourly", "Daily", "Weekly", "Monthly", "Yearly"] as const;
 export type TokenQuotaPeriod = (typeof TOKEN_QUOTA_PERIODS)[number];
+
+/**
+ * How each tier reaches a virtual network (api-management-features.md, integrate-vnet-outbound.md,
+ * virtual-network-concepts.md): classic Developer and Premium are injected into a subnet (gateway
+ * public or internal); Standard v2 integrates outbound only (its gateway stays public, the subnet is
+ * delegated to Microsoft.Web/serverFarms); Basic, Standard and Basic v2 cannot reach one at all.
+ */
+export const VNET_MODES: Record<ApimSku, "injection" | "integration" | undefined> = {
+  Developer: "injection",
+  Premium: "injection",
+  StandardV2: "integration",
+  Basic: undefined,
+  Standard: undefined,
+  BasicV2: undefined,
+};
+
+/** Smallest gateway subnet: /27 for v2 integration (integrate-vnet-outbound.md), /29 for injection. */
+export const MIN_GATEWAY_SUBNET_PREFIX = { injection: 29, integration: 27 } as const;
+
+/**
+ * Subnet addresses an injected instance uses: two per unit (one on Developer), plus one for the
+ * internal load balancer in internal mode (api-management-using-with-vnet.md, subnet size).
+ */
+export function injectedAddresses(sku: ApimSku, units: number, internal: boolean): number {
+  return (sku === "Developer" ? 1 : 2) * units + (internal ? 1 : 0);
+}
+
+/** Delegation the v2 integration subnet needs (integrate-vnet-outbound.md). */
+export const INTEGRATION_SUBNET_DELEGATION = "Microsoft.Web/serverFarms";

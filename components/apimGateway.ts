@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as random from "@pulumi/random";
-import { CLASSIC_TIERS } from "../common/apim";
+import { CLASSIC_TIERS, VNET_MODES } from "../common/apim";
 import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec, routedOperations } from "../openapi/spec";
@@ -11,6 +11,7 @@ import { clientEndpoint, gatewayArgsSchema, resolveRetryPolicy, type ApimGateway
 import { createGatewayBackends } from "./gatewayBackends";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
 import { createDefaultProduct, createTeam, type GatewayTeam } from "./gatewayProducts";
+import { createPrivateEndpoints, type AccountPrivateEndpoint } from "./gatewayPrivateEndpoints";
 import { poolAccounts, routingTable, type RoutingTable } from "./gatewayRouting";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
@@ -64,6 +65,8 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly accountBackends: apimanagement.Backend[];
   /** Which backends and pools exist and what each pool holds. */
   public readonly routing: RoutingTable;
+  /** With `network.privateEndpoints`: each account's private endpoint and its DNS registration. */
+  public readonly privateEndpoints: AccountPrivateEndpoint[];
   /** "Cognitive Services OpenAI User" for the gateway identity on each account. */
   public readonly roleAssignments: authorization.RoleAssignment[];
   /** The inference API. */
@@ -130,6 +133,17 @@ export class ApimGateway extends pulumi.ComponentResource {
         publisherEmail: parsed.publisherEmail,
         publisherName: parsed.publisherName,
         customProperties: CLASSIC_TIERS.includes(parsed.sku.name) ? CLASSIC_TLS_HARDENING : undefined,
+        // Injected (Developer, Premium): External or Internal. Integrated (StandardV2): ARM spells it
+        // External plus the delegated subnet; Internal is refused there (integrate-vnet-outbound.md).
+        ...(parsed.network
+          ? {
+              virtualNetworkType:
+                VNET_MODES[parsed.sku.name] === "injection" && parsed.network.gatewayAccess === "internal"
+                  ? "Internal"
+                  : "External",
+              virtualNetworkConfiguration: { subnetResourceId: parsed.network.subnetId as pulumi.Input<string> },
+            }
+          : {}),
         tags: parsed.tags,
       },
       { parent: this, customTimeouts: APIM_TIMEOUTS, transformations: [omitClientCertificateFlag] },
@@ -152,6 +166,20 @@ export class ApimGateway extends pulumi.ComponentResource {
       this.routing,
     );
     this.roleAssignments = created.roleAssignments;
+    const endpoints = parsed.network?.privateEndpoints;
+    this.privateEndpoints = endpoints
+      ? createPrivateEndpoints(
+          {
+            name,
+            parent: this,
+            resourceGroupName: parsed.resourceGroupName,
+            location: parsed.location,
+            subnetId: endpoints.subnetId as pulumi.Input<string>,
+            privateDnsZoneId: endpoints.privateDnsZoneId as pulumi.Input<string>,
+          },
+          parsed.backends,
+        )
+      : [];
     this.backends = created.backends;
     this.pools = created.pools;
     this.accountBackends = created.accountBackends;
@@ -233,7 +261,16 @@ export class ApimGateway extends pulumi.ComponentResource {
       { ...service, apiId: this.api.name, policyId: "policy", format: "rawxml", value: policyXml },
       // APIM refuses a policy naming a backend that does not exist yet; and the identity should hold
       // its role before traffic flows.
-      { parent: this, dependsOn: [...this.pools, ...this.accountBackends, ...this.roleAssignments] },
+      // and with private endpoints, the first call should find the account's private address in DNS.
+      {
+        parent: this,
+        dependsOn: [
+          ...this.pools,
+          ...this.accountBackends,
+          ...this.roleAssignments,
+          ...this.privateEndpoints.map((p) => p.dnsZoneGroup),
+        ],
+      },
     );
 
     // Subscription keys: one product and subscription for everyone, or one per team. Teams whose
@@ -264,6 +301,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       pools: this.pools,
       accountBackends: this.accountBackends,
       roleAssignments: this.roleAssignments,
+      privateEndpoints: this.privateEndpoints.map((p) => p.endpoint),
       api: this.api,
       apiPolicy: this.apiPolicy,
       product: this.product,

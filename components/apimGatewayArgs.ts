@@ -19,6 +19,7 @@ import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitorin
 import { inputOf, inputText, tagsInput } from "./inputs";
 import { deploymentNameSchema } from "./openAiScaleSetArgs";
 import { checkTeams, teamsSchema, type TeamArgs } from "./teamArgs";
+import { apimNetworkSchema, checkGatewayNetwork, type ApimNetworkArgs } from "./gatewayNetworkArgs";
 
 /*
  * The public args of ApimGateway and their validation, side by side. Plain interfaces without union
@@ -151,6 +152,8 @@ export interface ApimGatewayArgs {
   clientAuth?: ClientAuthArgs;
   /** Teams sharing the gateway, each with its own product, key, deployments and token budget; default one shared product. */
   teams?: TeamArgs[];
+  /** Put the gateway in a virtual network and reach the accounts through private endpoints (GatewayNetwork makes one); default public. */
+  network?: ApimNetworkArgs;
   /** Tags of the APIM instance and the monitoring resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list. */
@@ -421,6 +424,7 @@ export function gatewayArgsSchema(args: unknown) {
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       teams: teamsSchema,
+      network: apimNetworkSchema.optional(),
       tags: tagsInput.optional(),
       additionalRegions: additionalRegionsSchema,
     },
@@ -442,6 +446,7 @@ export function gatewayArgsSchema(args: unknown) {
     });
     const deployments = [...new Set(parsed.backends.flatMap((b) => b.deployments))];
     checkTeams(parsed.teams, { deployments, entraId: !!parsed.clientAuth.entraId, sku: parsed.sku.name }, ctx);
+    checkGatewayNetwork(parsed.network, parsed.sku.name, ctx);
   });
 }
 

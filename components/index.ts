@@ -9,10 +9,20 @@ export type {
   ApimGatewayArgs,
   ApimSkuArgs,
   CircuitBreakerArgs,
+  ClientAuthArgs,
+  EntraIdArgs,
   RetryArgs,
   StatusCodeRangeArgs,
   TokenLimitArgs,
 } from "./apimGatewayArgs";
+export { GatewayNetwork } from "./gatewayNetwork";
+export type {
+  ApimNetworkArgs,
+  ApimPrivateEndpointsArgs,
+  GatewayNetworkArgs,
+  NetworkSubnetsArgs,
+} from "./gatewayNetworkArgs";
+export type { TeamArgs, TokenQuotaArgs } from "./teamArgs";
 export type { GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
 export { OpenAiScaleSet, createSequentially } from "./openAiScaleSet";
 export type {

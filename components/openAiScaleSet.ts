@@ -70,6 +70,11 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
             customSubDomainName: accountName,
             disableLocalAuth: parsed.disableLocalAuth,
             publicNetworkAccess: parsed.publicNetworkAccess,
+            // Closed: nothing reaches the account but its private endpoints. No trusted-service bypass:
+            // APIM is not one of the trusted services (cognitive-services-virtual-networks.md).
+            ...(parsed.publicNetworkAccess === "Disabled"
+              ? { networkAcls: { defaultAction: "Deny", bypass: "None", ipRules: [], virtualNetworkRules: [] } }
+              : {}),
           },
           tags: parsed.tags,
         },

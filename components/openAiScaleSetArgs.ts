@@ -81,7 +81,7 @@ export interface OpenAiScaleSetArgs {
   deployments: OpenAiDeploymentArgs[];
   /** Turn off API-key authentication so only Entra ID tokens work. Default true. */
   disableLocalAuth?: boolean;
-  /** `Enabled` or `Disabled`. Default `Enabled`: APIM reaches the accounts over their public endpoints. */
+  /** `Enabled` or `Disabled`. Default `Enabled`: APIM reaches the accounts over their public endpoints. `Disabled` also denies every network by default, for private endpoints only. */
   publicNetworkAccess?: string;
   /** Tags applied to every account and deployment. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;

@@ -332,6 +332,24 @@ export const gatewayRetriesPoolMembers: StackValidationPolicy = {
   },
 };
 
+export const openAiPrivateInProduction: ResourceValidationPolicy = {
+  name: "openai-private-in-production",
+  description:
+    "In a production stack, OpenAI accounts take no public network traffic: only the gateway reaches them, through private endpoints.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== ACCOUNT || args.props.kind !== "OpenAI") return;
+    const stack = stackOf(args.urn);
+    const access = prop(args.props, "properties", "publicNetworkAccess");
+    // Unknown during a preview (an output): judged at the next one.
+    if (isProductionStack(stack) && access !== undefined && access !== "Disabled") {
+      report(
+        `Stack ${stack} looks like production but OpenAI account ${args.name} accepts public network traffic (publicNetworkAccess ${String(access)}); anyone with a token can bypass the gateway. Set openai-apim:network.mode: private.`,
+      );
+    }
+  },
+};
+
 export const teamsHaveTokenLimit: StackValidationPolicy = {
   name: "teams-have-token-limit",
   description:
@@ -375,6 +393,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   poolWithinLimits,
   apiHttpsAuthenticated,
   noDeveloperTierInProduction,
+  openAiPrivateInProduction,
   teamsHaveTokenLimit,
   atLeastTwoRegions,
   poolHasSpillover,

@@ -20,6 +20,7 @@ import {
 import { monitoringSchema } from "../components/gatewayMonitoringArgs";
 import { tagsSchema } from "../components/inputs";
 import { checkTeams, teamsSchema } from "../components/teamArgs";
+import { checkNetwork, networkFields } from "../components/gatewayNetworkArgs";
 import {
   checkAvailability,
   checkDeployments,
@@ -52,6 +53,7 @@ export const STACK_CONFIG_KEYS = [
   "tokenLimit",
   "clientAuth",
   "teams",
+  "network",
   "tags",
   "resourceGroupName",
   "additionalRegions",
@@ -70,6 +72,24 @@ const apimSchema = strictObject(
   },
   "an object { sku, capacity?, publisherEmail, publisherName }",
 ).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
+
+const networkSchema = strictObject(
+  { mode: z.enum(["public", "private"], { error: "public or private" }).default("public"), ...networkFields },
+  "an object { mode, gatewayAccess?, addressSpace?, subnets?, privateDnsZoneId? }",
+).superRefine((network, ctx) => {
+  if (network.mode === "public") {
+    for (const key of ["gatewayAccess", "addressSpace", "subnets", "privateDnsZoneId"] as const) {
+      if (network[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          input: network[key],
+          message: "nothing with mode: public (set mode: private to use a virtual network)",
+        });
+      }
+    }
+  }
+});
 
 const apiSchema = strictObject(
   { path: apiPathSchema, specUrl: specUrlSchema, backendTimeoutSeconds: backendTimeoutSchema },
@@ -98,6 +118,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       teams: teamsSchema,
+      network: networkSchema.default(networkSchema.parse({})),
       tags: tagsSchema.default({}),
     },
     "the stack config",
@@ -115,6 +136,10 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       },
       ctx,
     );
+    if (config.network.mode === "private") {
+      const context = { sku: config.apim.sku, units: config.apim.capacity, accounts: config.instances.length };
+      checkNetwork(config.network, context, ctx, ["network"]);
+    }
   });
 }
 

@@ -54,6 +54,7 @@ describe("policy pack", function () {
       ["pool-within-limits", "mandatory"],
       ["api-https-authenticated", "mandatory"],
       ["no-developer-tier-in-production", "mandatory"],
+      ["openai-private-in-production", "mandatory"],
       ["teams-have-token-limit", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],

@@ -85,6 +85,7 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
   }
 
   lines.push(...describeTeams(topology.teams, plan.capacity));
+  lines.push(...describeNetwork(topology));
 
   if (plan.resilience) {
     lines.push("", `Resilience (simulated; npm run simulate for more): ${describeProbe(plan.resilience)}`);
@@ -168,5 +169,45 @@ export function describeTeams(teams: readonly PlannedTeam[], capacity: readonly 
     const drawn = load.unlimitedTeams.length ? "unbounded" : `${num(load.teamTokensPerMinute)} TPM`;
     lines.push(`  ${load.deployment}: teams ${load.teams.join(", ")} may draw ${drawn} of ${num(load.tokensPerMinute)} TPM`);
   }
+  return lines;
+}
+
+/** The network: what is created or used, how the gateway sits in it, and what stays public. */
+export function describeNetwork(topology: Topology): string[] {
+  const closed = topology.accountAccess.filter((a) => a.publicNetworkAccess === "Disabled").map((a) => a.instance);
+  const open = topology.accountAccess.filter((a) => a.publicNetworkAccess !== "Disabled").map((a) => a.instance);
+  const net = topology.network;
+  if (!net) {
+    return ["", `Network: public (gateway and ${open.length} OpenAI account(s) reachable from the internet; keys off, Entra ID only)`];
+  }
+  const sku = topology.gateway?.sku ?? "";
+  const how =
+    sku === "StandardV2"
+      ? "outbound VNet integration (the gateway stays public; calls to the accounts go through the network)"
+      : `VNet injection, ${net.virtualNetworkType === "Internal" ? "internal: clients reach the gateway only from inside the network" : "external: clients reach the gateway from the internet"}`;
+  const lines = ["", `Network: private; the ${sku} gateway by ${how}`];
+  if (net.addressSpace) {
+    lines.push(`  Virtual network ${net.addressSpace.join(", ")} (created)`);
+    for (const s of net.subnets) {
+      lines.push(
+        `    subnet ${s.name} ${s.prefix}${s.delegation ? `, delegated to ${s.delegation}` : ""}${s.securityRules ? `, NSG with ${s.securityRules} rules` : ""}`,
+      );
+    }
+  } else {
+    lines.push(`  Existing subnets: ${net.existingSubnets.join(", ")}`);
+  }
+  lines.push(
+    `  Private endpoints (group ${[...new Set(net.privateEndpoints.flatMap((e) => e.groupIds))].join(", ") || "-"}): ${net.privateEndpoints.map((e) => e.instance ?? e.name).join(", ") || "none"}`,
+  );
+  if (net.dnsZone) {
+    lines.push(
+      net.dnsZone.created
+        ? `  DNS: ${net.dnsZone.name} (created, ${net.dnsZone.links} network link(s))`
+        : `  DNS: existing zone ${net.dnsZone.name}`,
+    );
+  }
+  lines.push(
+    `  Public: ${net.virtualNetworkType === "Internal" ? "nothing of the gateway" : "the gateway endpoint"}; OpenAI accounts ${closed.length ? `closed (${closed.join(", ")})` : ""}${open.length ? ` OPEN: ${open.join(", ")}` : ""}`,
+  );
   return lines;
 }

@@ -65,6 +65,20 @@ export interface PlannedPool {
   members: PlannedPoolMember[];
 }
 
+/** The gateway's virtual network as the stack sets it up. */
+export interface PlannedNetwork {
+  /** `External` or `Internal` (classic injection), `External` with a delegated subnet (v2 integration). */
+  virtualNetworkType: string;
+  /** The created network's address space; undefined with existing subnets. */
+  addressSpace?: string[];
+  subnets: { name: string; prefix: string; delegation?: string; securityRules: number }[];
+  /** Existing subnets named by id, when the stack creates none. */
+  existingSubnets: string[];
+  privateEndpoints: { name: string; instance?: string; groupIds: string[] }[];
+  /** The privatelink zone: created (with its network links) or an existing one by id. */
+  dnsZone?: { name: string; created: boolean; links: number };
+}
+
 /** A team: its rules as its policies state them. */
 export interface PlannedTeam extends TeamRules {
   name: string;
@@ -98,6 +112,10 @@ export interface Topology {
   callerAuth: { subscriptionKey: boolean; entraId?: TokenValidation };
   /** Teams and their rules, read back from their product policies and the API policy. */
   teams: PlannedTeam[];
+  /** The private network, if the stack puts the gateway in one. */
+  network?: PlannedNetwork;
+  /** Each account's public network access as sent (`Enabled`, `Disabled`). */
+  accountAccess: { instance: string; publicNetworkAccess: string }[];
   gateway?: {
     serviceName: string;
     sku: string;
@@ -293,6 +311,11 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
     openApi: api ? { format: String(get(api, "format")), value: String(get(api, "value")) } : undefined,
     operations: policyXml && api ? operationRoutesFromPolicy(policyXml, String(get(api, "value"))) : [],
     teams: teamsOf(resources, policyXml),
+    network: networkOf(resources, instances),
+    accountAccess: accounts.map((account, i) => ({
+      instance: instances[i].name,
+      publicNetworkAccess: String(get(account, "properties", "publicNetworkAccess") ?? "Enabled"),
+    })),
     callerAuth: callerAuthOf(get(api ?? ({ inputs: {} } as RecordedResource), "subscriptionRequired") === true, policyXml),
     monitoring: {
       workspace: ofType(resources, "azure-native:operationalinsights:Workspace").length > 0,
@@ -305,6 +328,59 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
           undefined
         : undefined,
     },
+  };
+}
+
+function networkOf(resources: readonly RecordedResource[], instances: PlannedInstance[]): PlannedNetwork | undefined {
+  const [service] = ofType(resources, "azure-native:apimanagement:ApiManagementService");
+  const type = service ? (get(service, "virtualNetworkType") as string | undefined) : undefined;
+  if (!type || type === "None") return undefined;
+  const subnets = ofType(resources, "azure-native:network:Subnet");
+  const groups = ofType(resources, "azure-native:network:NetworkSecurityGroup");
+  const [vnet] = ofType(resources, "azure-native:network:VirtualNetwork");
+  const [zone] = ofType(resources, "azure-native:privatedns:PrivateZone");
+  const groupDnsZone = ofType(resources, "azure-native:network:PrivateDnsZoneGroup")[0];
+  const serviceSubnet = String(get(service, "virtualNetworkConfiguration", "subnetResourceId") ?? "");
+  const endpoints = ofType(resources, "azure-native:network:PrivateEndpoint");
+  return {
+    virtualNetworkType: type,
+    addressSpace: vnet ? ((get(vnet, "addressSpace", "addressPrefixes") ?? []) as string[]) : undefined,
+    subnets: subnets.map((subnet) => {
+      const nsg = groups.find((g) => g.id === get(subnet, "networkSecurityGroup", "id"));
+      const delegation = ((get(subnet, "delegations") ?? []) as { serviceName?: string }[])[0]?.serviceName;
+      return {
+        name: String(get(subnet, "subnetName")),
+        prefix: String(get(subnet, "addressPrefix")),
+        ...(delegation ? { delegation } : {}),
+        securityRules: nsg ? ((get(nsg, "securityRules") ?? []) as unknown[]).length : 0,
+      };
+    }),
+    existingSubnets: subnets.length
+      ? []
+      : [
+          serviceSubnet,
+          ...endpoints.map((e) => String(get(e, "subnet", "id"))),
+        ].filter((id, i, all) => id && all.indexOf(id) === i),
+    privateEndpoints: endpoints.map((e) => {
+      const connection = ((get(e, "privateLinkServiceConnections") ?? []) as { privateLinkServiceId?: string; groupIds?: string[] }[])[0];
+      const instance = instances.find((i) => connection?.privateLinkServiceId?.endsWith(`/accounts/${i.accountName}`));
+      return { name: e.name, instance: instance?.name, groupIds: connection?.groupIds ?? [] };
+    }),
+    dnsZone: zone
+      ? {
+          name: String(get(zone, "privateZoneName")),
+          created: true,
+          links: ofType(resources, "azure-native:privatedns:VirtualNetworkLink").length,
+        }
+      : groupDnsZone
+        ? {
+            name: String(
+              ((get(groupDnsZone, "privateDnsZoneConfigs") ?? []) as { privateDnsZoneId?: string }[])[0]?.privateDnsZoneId ?? "",
+            ),
+            created: false,
+            links: 0,
+          }
+        : undefined,
   };
 }
 
