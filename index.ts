@@ -27,6 +27,7 @@ const network =
         subnets: config.network.subnets,
         privateDnsZoneId: config.network.privateDnsZoneId,
         privateEndpointCount: config.instances.length,
+        additionalLocations: config.apim.additionalLocations?.map((l) => l.location),
         tags: config.tags,
         additionalRegions: config.additionalRegions,
       })
@@ -46,6 +47,8 @@ const gateway = new ApimGateway("gateway", {
   resourceGroupName: resourceGroup.name,
   location: config.location,
   sku: { name: config.apim.sku, capacity: config.apim.capacity },
+  zones: config.apim.zones,
+  additionalLocations: config.apim.additionalLocations,
   publisherEmail: config.apim.publisherEmail,
   publisherName: config.apim.publisherName,
   backends: openAi.backends,
@@ -62,6 +65,11 @@ const gateway = new ApimGateway("gateway", {
     subnetId: network.gatewaySubnetId,
     gatewayAccess: network.gatewayAccess,
     privateEndpoints: { subnetId: network.privateEndpointSubnetId, privateDnsZoneId: network.privateDnsZoneId },
+    additionalLocations: network.regions.map((r) => ({
+      location: r.location!,
+      subnetId: r.gatewaySubnetId,
+      privateEndpoints: { subnetId: r.privateEndpointSubnetId, privateDnsZoneId: r.privateDnsZoneId },
+    })),
   },
   tags: config.tags,
   additionalRegions: config.additionalRegions,
@@ -70,6 +78,8 @@ const gateway = new ApimGateway("gateway", {
 export const resourceGroupName = resourceGroup.name;
 /** Base URL of the gateway, `https://<name>.azure-api.net`. */
 export const gatewayUrl = gateway.gatewayUrl;
+/** Gateway region -> its own URL, for clients that fail over between regions themselves. */
+export const regionalGatewayUrls = gateway.regionalGatewayUrls;
 /** What a client sets as its Azure endpoint (the SDKs append /openai/... to it). */
 export const endpoint = gateway.endpoint;
 /** Key of the default subscription (none with teams): send it as the api-key header. */

@@ -85,3 +85,20 @@ export function injectedAddresses(sku: ApimSku, units: number, internal: boolean
 
 /** Delegation the v2 integration subnet needs (integrate-vnet-outbound.md). */
 export const INTEGRATION_SUBNET_DELEGATION = "Microsoft.Web/serverFarms";
+
+/**
+ * Tiers whose units can spread over availability zones (reliability-api-management.md, 2026: Premium,
+ * Premium v2 and Standard v2; not Developer, Basic, Standard, Basic v2).
+ */
+export const ZONE_TIERS: readonly ApimSku[] = ["Premium", "StandardV2"];
+
+/** The only tier (in API 2024-05-01) with gateway units in more than one region (additionalLocations). */
+export const MULTI_REGION_TIERS: readonly ApimSku[] = ["Premium"];
+
+/**
+ * A regional gateway's own URL, next to the global one that Azure routes to the nearest region
+ * (api-management-howto-deploy-multi-region.md): `https://<service>-<region>-01.regional.azure-api.net`.
+ */
+export function regionalGatewayUrl(serviceName: string, region: string): string {
+  return `https://${serviceName}-${region}-01.regional.azure-api.net`;
+}

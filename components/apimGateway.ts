@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
+import type * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
-import { CLASSIC_TIERS, VNET_MODES } from "../common/apim";
+import { CLASSIC_TIERS } from "../common/apim";
 import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec, routedOperations } from "../openapi/spec";
@@ -12,6 +13,8 @@ import { createGatewayBackends } from "./gatewayBackends";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
 import { createDefaultProduct, createTeam, type GatewayTeam } from "./gatewayProducts";
 import { createPrivateEndpoints, type AccountPrivateEndpoint } from "./gatewayPrivateEndpoints";
+import { gatewayPlacement } from "./gatewayPlacement";
+import { gatewayRegionsOf } from "./gatewayRegionsArgs";
 import { poolAccounts, routingTable, type RoutingTable } from "./gatewayRouting";
 
 /** APIM on a classic tier takes 30-90 minutes to create; Pulumi must not give up first. */
@@ -65,8 +68,12 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly accountBackends: apimanagement.Backend[];
   /** Which backends and pools exist and what each pool holds. */
   public readonly routing: RoutingTable;
-  /** With `network.privateEndpoints`: each account's private endpoint and its DNS registration. */
+  /** With `network.privateEndpoints`: each account's private endpoint and its DNS registration, per gateway region. */
   public readonly privateEndpoints: AccountPrivateEndpoint[];
+  /** Public IPs of injected locations with zones (Azure requires one there). */
+  public readonly publicIps: network.PublicIPAddress[];
+  /** Gateway region -> its regional gateway URL (`https://<name>-<region>-01.regional.azure-api.net`). */
+  public readonly regionalGatewayUrls: pulumi.Output<Record<string, string>>;
   /** "Cognitive Services OpenAI User" for the gateway identity on each account. */
   public readonly roleAssignments: authorization.RoleAssignment[];
   /** The inference API. */
@@ -122,6 +129,11 @@ export class ApimGateway extends pulumi.ComponentResource {
     const prefix = /^[a-z]/.test(dnsLabel(name, 1)) ? name : `apim-${name}`;
     const serviceName = suffix.result.apply((s) => uniqueName(prefix, "", s, APIM_NAME_MAX_LENGTH));
 
+    const placement = gatewayPlacement(
+      { name, parent: this, resourceGroupName: parsed.resourceGroupName, serviceName },
+      parsed,
+    );
+    this.publicIps = placement.publicIps;
     this.service = new apimanagement.ApiManagementService(
       `${name}-service`,
       {
@@ -133,17 +145,8 @@ export class ApimGateway extends pulumi.ComponentResource {
         publisherEmail: parsed.publisherEmail,
         publisherName: parsed.publisherName,
         customProperties: CLASSIC_TIERS.includes(parsed.sku.name) ? CLASSIC_TLS_HARDENING : undefined,
-        // Injected (Developer, Premium): External or Internal. Integrated (StandardV2): ARM spells it
-        // External plus the delegated subnet; Internal is refused there (integrate-vnet-outbound.md).
-        ...(parsed.network
-          ? {
-              virtualNetworkType:
-                VNET_MODES[parsed.sku.name] === "injection" && parsed.network.gatewayAccess === "internal"
-                  ? "Internal"
-                  : "External",
-              virtualNetworkConfiguration: { subnetResourceId: parsed.network.subnetId as pulumi.Input<string> },
-            }
-          : {}),
+        // Zones, more regions, the network (gatewayPlacement.ts).
+        ...placement.serviceArgs,
         tags: parsed.tags,
       },
       { parent: this, customTimeouts: APIM_TIMEOUTS, transformations: [omitClientCertificateFlag] },
@@ -159,27 +162,42 @@ export class ApimGateway extends pulumi.ComponentResource {
     const client = authorization.getClientConfigOutput({ parent: this });
 
     // One backend per (account, hosted deployment) and one pool per deployment (gatewayRouting.ts).
-    this.routing = routingTable(parsed.backends);
+    // With several gateway regions, each orders the accounts nearest first (gatewayRouting.ts).
+    const gatewayRegions = parsed.additionalLocations?.length
+      ? gatewayRegionsOf(parsed.location, parsed.additionalLocations)
+      : [];
+    this.routing = routingTable(parsed.backends, gatewayRegions);
     const created = createGatewayBackends(
       { name, parent: this, service, principalId: this.principalId, subscriptionId: client.subscriptionId },
       parsed,
       this.routing,
     );
     this.roleAssignments = created.roleAssignments;
-    const endpoints = parsed.network?.privateEndpoints;
-    this.privateEndpoints = endpoints
-      ? createPrivateEndpoints(
-          {
-            name,
-            parent: this,
-            resourceGroupName: parsed.resourceGroupName,
-            location: parsed.location,
-            subnetId: endpoints.subnetId as pulumi.Input<string>,
-            privateDnsZoneId: endpoints.privateDnsZoneId as pulumi.Input<string>,
-          },
-          parsed.backends,
-        )
-      : [];
+    // A private endpoint per account in every gateway region's network, so each region reaches every
+    // account by itself.
+    const endpointRegions = [
+      { suffix: "", location: parsed.location, endpoints: parsed.network?.privateEndpoints },
+      ...(parsed.network?.additionalLocations ?? []).map((l) => ({
+        suffix: `-${l.location}`,
+        location: l.location,
+        endpoints: l.privateEndpoints,
+      })),
+    ];
+    this.privateEndpoints = endpointRegions.flatMap((r) =>
+      r.endpoints
+        ? createPrivateEndpoints(
+            {
+              name: `${name}${r.suffix}`,
+              parent: this,
+              resourceGroupName: parsed.resourceGroupName,
+              location: r.location,
+              subnetId: r.endpoints.subnetId as pulumi.Input<string>,
+              privateDnsZoneId: r.endpoints.privateDnsZoneId as pulumi.Input<string>,
+            },
+            parsed.backends,
+          )
+        : [],
+    );
     this.backends = created.backends;
     this.pools = created.pools;
     this.accountBackends = created.accountBackends;
@@ -238,10 +256,14 @@ export class ApimGateway extends pulumi.ComponentResource {
       Math.max(...this.routing.pools.map((p) => p.members.length)),
     );
     const policyXml = renderApiPolicy({
-      routes: this.routing.pools.map((pool) => ({
+      routes: (this.routing.regions[0]?.pools ?? this.routing.pools).map((pool) => ({
         deployment: pool.deployment,
         poolId: pool.poolId,
         accounts: poolAccounts(this.routing, pool),
+        regions: this.routing.regions.slice(1).map((r) => {
+          const regional = r.pools.find((p) => p.deployment === pool.deployment)!;
+          return { region: r.region, poolId: regional.poolId, accounts: poolAccounts(this.routing, regional) };
+        }),
       })),
       accounts: this.routing.accounts,
       operations: routedOperations(inferenceSpec()),
@@ -293,6 +315,14 @@ export class ApimGateway extends pulumi.ComponentResource {
     }
 
     this.gatewayUrl = this.service.gatewayUrl;
+    this.regionalGatewayUrls = pulumi
+      .all([this.service.location, this.service.gatewayRegionalUrl, this.service.additionalLocations])
+      .apply(([location, primary, additional]): Record<string, string> => {
+        const urls: Record<string, string> = {};
+        if (primary) urls[location] = primary;
+        for (const l of additional ?? []) if (l.gatewayRegionalUrl) urls[l.location] = l.gatewayRegionalUrl;
+        return urls;
+      });
     this.endpoint = this.service.gatewayUrl.apply((url) => clientEndpoint(url, parsed.apiPath));
 
     this.registerOutputs({
@@ -307,6 +337,7 @@ export class ApimGateway extends pulumi.ComponentResource {
       product: this.product,
       subscription: this.subscription,
       gatewayUrl: this.gatewayUrl,
+      regionalGatewayUrls: this.regionalGatewayUrls,
       endpoint: this.endpoint,
       subscriptionKey: this.subscriptionKey,
       teamSubscriptionKeys: this.teamSubscriptionKeys,

@@ -17,9 +17,17 @@ import {
 } from "../common/validation";
 import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
 import { inputOf, inputText, tagsInput } from "./inputs";
-import { deploymentNameSchema } from "./openAiScaleSetArgs";
+import { deploymentNameSchema, nearGatewaysSchema } from "./openAiScaleSetArgs";
 import { checkTeams, teamsSchema, type TeamArgs } from "./teamArgs";
 import { apimNetworkSchema, checkGatewayNetwork, type ApimNetworkArgs } from "./gatewayNetworkArgs";
+import {
+  additionalLocationsSchema,
+  checkGatewayRegions,
+  checkNearGateways,
+  gatewayRegionsOf,
+  zonesSchema,
+  type AdditionalLocationArgs,
+} from "./gatewayRegionsArgs";
 
 /*
  * The public args of ApimGateway and their validation, side by side. Plain interfaces without union
@@ -51,6 +59,8 @@ export interface ApimBackendArgs {
   weight?: number;
   /** The model deployments this account hosts (names as clients use them); each gets a backend with its own breaker in that deployment's pool. */
   deployments: string[];
+  /** Gateway regions that count this account as near and try it first; default: gateway regions in the same part of the world. */
+  nearGateways?: string[];
 }
 
 /** An HTTP status range that counts as a failure. */
@@ -152,6 +162,10 @@ export interface ApimGatewayArgs {
   clientAuth?: ClientAuthArgs;
   /** Teams sharing the gateway, each with its own product, key, deployments and token budget; default one shared product. */
   teams?: TeamArgs[];
+  /** Availability zones of the primary location's units ("1", "2", "3"; Premium and StandardV2). */
+  zones?: string[];
+  /** More regions with gateway units (Premium only), each preferring the accounts near it. */
+  additionalLocations?: AdditionalLocationArgs[];
   /** Put the gateway in a virtual network and reach the accounts through private endpoints (GatewayNetwork makes one); default public. */
   network?: ApimNetworkArgs;
   /** Tags of the APIM instance and the monitoring resources. */
@@ -384,8 +398,9 @@ function backendSchema(additionalRegions: readonly string[]) {
       deployments: z
         .array(deploymentNameSchema, { error: "a list of the deployment names this account hosts" })
         .min(1, { error: "a list of at least one deployment name this account hosts" }),
+      nearGateways: nearGatewaysSchema(additionalRegions),
     },
-    "an object { name, location, endpoint, resourceId, priority?, weight?, deployments }",
+    "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways? }",
   ).superRefine((backend, ctx) => {
     backend.deployments.forEach((d, i) => {
       const first = backend.deployments.findIndex((other) => other.toLowerCase() === d.toLowerCase());
@@ -424,6 +439,8 @@ export function gatewayArgsSchema(args: unknown) {
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       teams: teamsSchema,
+      zones: zonesSchema,
+      additionalLocations: additionalLocationsSchema(additionalRegions),
       network: apimNetworkSchema.optional(),
       tags: tagsInput.optional(),
       additionalRegions: additionalRegionsSchema,
@@ -446,7 +463,20 @@ export function gatewayArgsSchema(args: unknown) {
     });
     const deployments = [...new Set(parsed.backends.flatMap((b) => b.deployments))];
     checkTeams(parsed.teams, { deployments, entraId: !!parsed.clientAuth.entraId, sku: parsed.sku.name }, ctx);
-    checkGatewayNetwork(parsed.network, parsed.sku.name, ctx);
+    checkGatewayNetwork(
+      parsed.network,
+      parsed.sku.name,
+      ctx,
+      (parsed.additionalLocations ?? []).map((l) => l.location),
+    );
+    checkGatewayRegions({ ...parsed, sku: parsed.sku.name, capacity: parsed.sku.capacity }, ctx, {
+      zones: ["zones"],
+      capacity: ["sku", "capacity"],
+      additionalLocations: ["additionalLocations"],
+      location: ["location"],
+    });
+    const regions = gatewayRegionsOf(parsed.location, parsed.additionalLocations);
+    checkNearGateways(parsed.backends, regions, ctx, (i, j) => ["backends", i, "nearGateways", j]);
   });
 }
 

@@ -100,7 +100,7 @@ export function createGatewayBackends(
           description: `Every account hosting ${pool.deployment}. Lower priority numbers are preferred; a lower priority takes traffic only when every breaker above it is open.`,
           pool: {
             services: pool.members.map((member) => ({
-              id: backends[table.backends.indexOf(member)].id,
+              id: backends[table.backends.findIndex((b) => b.backendId === member.backendId)].id,
               priority: member.priority,
               weight: member.weight,
             })),

@@ -46,6 +46,8 @@ export interface GatewayNetworkArgs {
   privateDnsZoneId?: string;
   /** How many accounts get a private endpoint (sizes the endpoint subnet); default 30, the most a gateway takes. */
   privateEndpointCount?: number;
+  /** Regions of the gateway's additional locations (Premium): each gets its own network, endpoints and zone. */
+  additionalLocations?: string[];
   /** Tags of the network resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /** Region names to accept in addition to the built-in list. */
@@ -67,6 +69,18 @@ export interface ApimNetworkArgs {
   /** `external` (default) or `internal` (Developer, Premium: reachable only inside the network). */
   gatewayAccess?: string;
   /** A private endpoint per account in this subnet, registered in this zone; without it, reach the accounts your own way. */
+  privateEndpoints?: ApimPrivateEndpointsArgs;
+  /** The same for each of the gateway's additional locations (a subnet must be in its region). */
+  additionalLocations?: ApimRegionNetworkArgs[];
+}
+
+/** An additional gateway region's subnet and private endpoints. */
+export interface ApimRegionNetworkArgs {
+  /** The region (one of the gateway's additionalLocations). */
+  location: string;
+  /** The gateway's subnet in that region. */
+  subnetId: pulumi.Input<string>;
+  /** The region's own private endpoints to every account, and its zone. */
   privateEndpoints?: ApimPrivateEndpointsArgs;
 }
 
@@ -149,7 +163,7 @@ export function resolveNetwork(fields: NetworkFields): ResolvedNetwork {
  */
 export function checkNetwork(
   fields: NetworkFields,
-  context: { sku: ApimSku; units: number; accounts: number },
+  context: { sku: ApimSku; units: number; accounts: number; additionalLocations?: number },
   ctx: z.RefinementCtx,
   path: (string | number)[],
 ): void {
@@ -176,6 +190,24 @@ export function checkNetwork(
   if (isId(subnets.gateway) !== isId(subnets.privateEndpoints)) {
     issue(["subnets"], subnets, "both subnets as CIDRs of a network to create, or both as existing subnets' ids");
     return;
+  }
+  if (context.additionalLocations) {
+    // Each region needs its own network and zone: a central zone would get one record per region for each account.
+    if (isId(subnets.gateway)) {
+      issue(
+        ["subnets"],
+        subnets,
+        "CIDRs, with additional gateway regions: the stack creates a network in each region (existing subnets serve one region)",
+      );
+      return;
+    }
+    if (fields.privateDnsZoneId !== undefined) {
+      issue(
+        ["privateDnsZoneId"],
+        fields.privateDnsZoneId,
+        "nothing with additional gateway regions: each region gets a zone of its own",
+      );
+    }
   }
   if (isId(subnets.gateway)) {
     if (fields.addressSpace !== undefined) {
@@ -249,6 +281,14 @@ export function gatewayNetworkArgsSchema(args: unknown) {
         "an object { name, capacity? }",
       ),
       ...networkFields,
+      additionalLocations: z
+        .array(
+          regionSchema(declaredRegions((args as { additionalRegions?: unknown } | undefined)?.additionalRegions)),
+          {
+            error: "a list of regions",
+          },
+        )
+        .optional(),
       privateEndpointCount: z
         .number({ error: "a whole number of accounts from 1 to 30" })
         .int({ error: "a whole number of accounts from 1 to 30" })
@@ -270,34 +310,63 @@ export function gatewayNetworkArgsSchema(args: unknown) {
 }
 
 /** ApimGateway's `network` arg (the tier checks run with the rest of the gateway's args). */
+const subnetIdInput = inputOf(
+  z.string({ error: "a subnet resource id" }).regex(SUBNET_ID, { error: "a subnet resource id" }),
+);
+const privateEndpointsSchema = strictObject(
+  {
+    subnetId: subnetIdInput,
+    privateDnsZoneId: inputOf(
+      z
+        .string({ error: `the resource id of a private DNS zone named ${OPENAI_PRIVATE_DNS_ZONE}` })
+        .regex(ZONE_ID, { error: `the resource id of a private DNS zone named ${OPENAI_PRIVATE_DNS_ZONE}` }),
+    ),
+  },
+  "an object { subnetId, privateDnsZoneId }",
+).optional();
+
+/** ApimGateway's `network` arg (the tier checks run with the rest of the gateway's args). */
 export const apimNetworkSchema = strictObject(
   {
-    subnetId: inputOf(z.string({ error: "a subnet resource id" }).regex(SUBNET_ID, { error: "a subnet resource id" })),
+    subnetId: subnetIdInput,
     gatewayAccess: gatewayAccessSchema.default("external"),
-    privateEndpoints: strictObject(
-      {
-        subnetId: inputOf(
-          z.string({ error: "a subnet resource id" }).regex(SUBNET_ID, { error: "a subnet resource id" }),
+    privateEndpoints: privateEndpointsSchema,
+    additionalLocations: z
+      .array(
+        strictObject(
+          {
+            location: z.string({ error: "a region of the gateway's additionalLocations" }),
+            subnetId: subnetIdInput,
+            privateEndpoints: privateEndpointsSchema,
+          },
+          "an object { location, subnetId, privateEndpoints? }",
         ),
-        privateDnsZoneId: inputOf(
-          z
-            .string({ error: `the resource id of a private DNS zone named ${OPENAI_PRIVATE_DNS_ZONE}` })
-            .regex(ZONE_ID, { error: `the resource id of a private DNS zone named ${OPENAI_PRIVATE_DNS_ZONE}` }),
-        ),
-      },
-      "an object { subnetId, privateDnsZoneId }",
-    ).optional(),
+        { error: "a list of { location, subnetId, privateEndpoints? }" },
+      )
+      .optional(),
   },
-  "an object { subnetId, gatewayAccess?, privateEndpoints? }",
+  "an object { subnetId, gatewayAccess?, privateEndpoints?, additionalLocations? }",
 );
 
 /** Can this tier sit in a network this way (ApimGateway's own check of its `network`)? */
 export function checkGatewayNetwork(
-  network: { gatewayAccess: string } | undefined,
+  network: { gatewayAccess: string; additionalLocations?: { location: string }[] } | undefined,
   sku: ApimSku,
   ctx: z.RefinementCtx,
+  additionalLocations: readonly string[] = [],
 ): void {
   if (!network) return;
+  const given = (network.additionalLocations ?? []).map((l) => l.location);
+  const missing = additionalLocations.filter((l) => !given.includes(l));
+  const extra = given.filter((l) => !additionalLocations.includes(l));
+  if (missing.length || extra.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["network", "additionalLocations"],
+      input: given,
+      message: `one entry per additional location of the gateway (${additionalLocations.join(", ") || "none"}): a gateway in a network needs a subnet in each of its regions`,
+    });
+  }
   const mode = VNET_MODES[sku];
   if (!mode) {
     ctx.addIssue({

@@ -1,5 +1,6 @@
 import * as crypto from "node:crypto";
 import { BACKEND_ID_FORBIDDEN, BACKEND_ID_MAX_LENGTH, MAX_POOL_MEMBERS } from "../common/apim";
+import { areaOf } from "../common/regions";
 
 /*
  * Which APIM backends the gateway creates for a set of accounts: one Single backend per (account,
@@ -17,6 +18,8 @@ export interface AccountRoute {
   priority: number;
   weight: number;
   deployments: readonly string[];
+  /** Gateway regions that count this account as near; default: those in the account's part of the world. */
+  nearGateways?: readonly string[];
 }
 
 /** One Single backend: one deployment on one account. */
@@ -51,13 +54,23 @@ export interface DeploymentPool {
   members: DeploymentBackend[];
 }
 
+/** What one gateway region sends each deployment to. */
+export interface RegionRouting {
+  region: string;
+  /** Per deployment, the pool this region uses; its members carry the region's priorities. */
+  pools: DeploymentPool[];
+}
+
 export interface RoutingTable {
   /** Every deployment some account hosts, in the order they first appear. */
   deployments: string[];
   backends: DeploymentBackend[];
+  /** Every pool to create: one per deployment, plus one per (deployment, gateway region) whose order differs. */
   pools: DeploymentPool[];
   /** One backend per account, in argument order. */
   accounts: AccountBackend[];
+  /** With several gateway regions, each one's pools (the primary first); empty with one region. */
+  regions: RegionRouting[];
 }
 
 /**
@@ -89,7 +102,27 @@ function distinct<T extends { id: string; parts: string[] }>(items: T[]): T[] {
   });
 }
 
-export function routingTable(accounts: readonly AccountRoute[]): RoutingTable {
+/** Does a gateway in `gatewayRegion` count this account as near? */
+export function isNear(account: Pick<AccountRoute, "location" | "nearGateways">, gatewayRegion: string): boolean {
+  if (account.nearGateways) return account.nearGateways.includes(gatewayRegion);
+  const area = areaOf(account.location);
+  return area !== undefined && area === areaOf(gatewayRegion);
+}
+
+/**
+ * The priorities a gateway region gives a pool's members: near accounts before far ones, each group
+ * in its configured priority order, renumbered 1, 2, 3... (only the order matters to a pool).
+ */
+export function regionalPriorities(
+  members: readonly DeploymentBackend[],
+  near: (account: string) => boolean,
+): DeploymentBackend[] {
+  const key = (m: DeploymentBackend) => `${near(m.account) ? 0 : 1}:${String(m.priority).padStart(3, "0")}`;
+  const ranks = [...new Set(members.map(key))].sort();
+  return members.map((m) => ({ ...m, priority: ranks.indexOf(key(m)) + 1 }));
+}
+
+export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: readonly string[] = []): RoutingTable {
   const deployments: string[] = [];
   for (const account of accounts) {
     for (const name of account.deployments) {
@@ -137,7 +170,35 @@ export function routingTable(accounts: readonly AccountRoute[]): RoutingTable {
     priority: account.priority,
     weight: account.weight,
   }));
-  return { deployments, backends, pools, accounts: accountBackends };
+  const regions: RegionRouting[] = [];
+  if (gatewayRegions.length > 1) {
+    const near = (region: string) => (name: string) =>
+      isNear(
+        accounts.find((a) => a.name === name)!,
+        region,
+      );
+    // Every region ranks from the configured priorities, not from another region's ranks.
+    const configured = new Map(pools.map((pool) => [pool, pool.members]));
+    const ordered = (region: string, pool: DeploymentPool) => regionalPriorities(configured.get(pool)!, near(region));
+    const primary = gatewayRegions[0];
+    // The primary region keeps the pool ids of a single-region gateway, with its own order.
+    for (const pool of pools) pool.members = ordered(primary, pool);
+    regions.push({ region: primary, pools: [...pools] });
+    for (const region of gatewayRegions.slice(1)) {
+      regions.push({
+        region,
+        pools: pools.map((pool) => {
+          const members = ordered(region, pool);
+          const same = members.every((m, i) => m.priority === pool.members[i].priority);
+          return same
+            ? pool
+            : { deployment: pool.deployment, poolId: backendEntityId("pool", pool.deployment, region), members };
+        }),
+      });
+    }
+    for (const r of regions.slice(1)) for (const p of r.pools) if (!pools.includes(p)) pools.push(p);
+  }
+  return { deployments, backends, pools, accounts: accountBackends, regions };
 }
 
 /** Pools over APIM's member limit (cannot happen with at most 30 accounts; checked so it stays so). */
@@ -145,7 +206,14 @@ export function oversizedPools(table: RoutingTable): DeploymentPool[] {
   return table.pools.filter((p) => p.members.length > MAX_POOL_MEMBERS);
 }
 
-/** The account backends of the accounts that host a pool's deployment, in the pool's member order. */
+/**
+ * The account backends of the accounts that host a pool's deployment, in the pool's member order,
+ * with the pool's priorities (a gateway region's own order).
+ */
 export function poolAccounts(table: RoutingTable, pool: DeploymentPool): AccountBackend[] {
-  return pool.members.map((member) => table.accounts.find((a) => a.account === member.account)!);
+  return pool.members.map((member) => ({
+    ...table.accounts.find((a) => a.account === member.account)!,
+    priority: member.priority,
+    weight: member.weight,
+  }));
 }

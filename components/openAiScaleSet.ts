@@ -112,6 +112,7 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
         priority: instance.priority,
         weight: instance.weight,
         deployments: instance.deployments.map((d) => d.name),
+        ...(instance.nearGateways ? { nearGateways: instance.nearGateways } : {}),
       });
     }
 

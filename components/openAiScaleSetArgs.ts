@@ -42,6 +42,8 @@ export interface OpenAiInstanceArgs {
   weight?: number;
   /** Per-deployment changes on this instance, by deployment name (case-insensitive): not hosted, or another SKU or capacity. */
   deployments?: { [deploymentName: string]: OpenAiDeploymentOverrideArgs };
+  /** Gateway regions that count this instance as near and try it first; default: gateway regions in the same part of the world. */
+  nearGateways?: string[];
 }
 
 /** A model deployment, created on every instance that does not turn it off. */
@@ -107,6 +109,8 @@ export interface OpenAiBackend {
   weight: number;
   /** Names of the model deployments this account hosts: the gateway routes each to the accounts hosting it. */
   deployments: string[];
+  /** Gateway regions that count this account as near (the instance's `nearGateways`). */
+  nearGateways?: string[];
 }
 
 /** Instance names: they become parts of Azure resource names. */
@@ -136,6 +140,13 @@ export const deploymentOverrideSchema = strictObject(
   "an object { enabled?, sku?, capacity? }",
 );
 
+/** Gateway regions that count an instance as near (checked against the gateway's regions where those are known). */
+export const nearGatewaysSchema = (additionalRegions: readonly string[]) =>
+  z
+    .array(regionSchema(additionalRegions), { error: "a list of gateway regions" })
+    .min(1, { error: "a list of at least one gateway region (omit it for the default)" })
+    .optional();
+
 export function instanceSchema(additionalRegions: readonly string[] = []) {
   return strictObject(
     {
@@ -147,8 +158,9 @@ export function instanceSchema(additionalRegions: readonly string[] = []) {
         deploymentOverrideSchema,
         "a map from a deployment name to { enabled?, sku?, capacity? }",
       ).optional(),
+      nearGateways: nearGatewaysSchema(additionalRegions),
     },
-    "an object { location, name?, priority?, weight?, deployments? }",
+    "an object { location, name?, priority?, weight?, deployments?, nearGateways? }",
   );
 }
 
@@ -378,6 +390,7 @@ export interface ResolvedInstance {
   priority: number;
   weight: number;
   deployments: ResolvedDeployment[];
+  nearGateways?: string[];
 }
 
 /**
@@ -397,6 +410,7 @@ export function resolveInstances(
       location: instance.location,
       priority: instance.priority,
       weight: instance.weight ?? 1,
+      ...(instance.nearGateways ? { nearGateways: instance.nearGateways } : {}),
       deployments: deployments
         .filter((deployment) => overrideOf(deployment.name)?.enabled !== false)
         .map((deployment) => {

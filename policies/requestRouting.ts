@@ -20,10 +20,31 @@ export interface PolicyAccount {
 export interface PolicyRoute {
   /** Deployment name as clients send it (compared case-insensitively). */
   deployment: string;
-  /** APIM backend id of the deployment's pool. */
+  /** APIM backend id of the deployment's pool (the primary gateway region's). */
   poolId: string;
-  /** The account backends of the accounts hosting the deployment. */
+  /** The account backends of the accounts hosting the deployment, with the primary region's priorities. */
   accounts: readonly PolicyAccount[];
+  /** Other gateway regions whose order differs: their pool and priorities. */
+  regions?: readonly { region: string; poolId: string; accounts: readonly PolicyAccount[] }[];
+}
+
+/**
+ * The gateway's region as Azure's short name: `context.Deployment.Region` is the display name ("West
+ * Europe": api-management-howto-deploy-multi-region.md), so spaces go and case is folded.
+ */
+export const GATEWAY_REGION_EXPRESSION = '@(context.Deployment.Region.Replace(" ", "").ToLowerInvariant())';
+
+const SAFE_REGION = /^[a-z0-9]+$/;
+
+/** A value per gateway region: a literal when every region agrees, else a switch on the region. */
+function perRegion(primary: string, regions: readonly { region: string; value: string }[]): string {
+  const differing = regions.filter((r) => r.value !== primary);
+  if (differing.length === 0) return primary;
+  for (const r of differing) {
+    if (!SAFE_REGION.test(r.region)) throw new Error(`API policy: region ${JSON.stringify(r.region)} cannot be routed`);
+  }
+  const cases = differing.map((r) => `case "${r.region}": return "${r.value}";`).join(" ");
+  return `@{ switch ((string)context.Variables["gatewayRegion"]) { ${cases} default: return "${primary}"; } }`;
 }
 
 /** Cache keys of response ownership: this prefix and the response id. */
@@ -161,12 +182,29 @@ export function renderRouting(routes: readonly PolicyRoute[], accounts: readonly
     if (!SAFE_DEPLOYMENT.test(route.deployment)) {
       throw new Error(`API policy: deployment name ${JSON.stringify(route.deployment)} cannot be routed`);
     }
-    return render(loadTemplate("route.xml"), {
-      deployment: route.deployment.toLowerCase(),
-      poolId: route.poolId,
-      members: members(route.accounts),
-    });
+    const regions = route.regions ?? [];
+    return render(
+      loadTemplate("route.xml"),
+      { deployment: route.deployment.toLowerCase() },
+      {
+        pool: attribute(
+          "value",
+          perRegion(
+            checkBackendId(route.poolId),
+            regions.map((r) => ({ region: r.region, value: checkBackendId(r.poolId) })),
+          ),
+        ),
+        members: attribute(
+          "value",
+          perRegion(
+            members(route.accounts),
+            regions.map((r) => ({ region: r.region, value: members(r.accounts) })),
+          ),
+        ),
+      },
+    );
   });
+  const regional = routes.some((r) => r.regions?.length);
   return render(
     loadTemplate("routing.xml"),
     {
@@ -174,7 +212,15 @@ export function renderRouting(routes: readonly PolicyRoute[], accounts: readonly
       missingModelBody: MISSING_MODEL_BODY,
       notFoundBody: deploymentNotFoundBody(routes),
     },
-    { routes: lines.join("\n") },
+    {
+      routes: lines.join("\n"),
+      gatewayRegion: regional
+        ? [
+            "        <!-- Each gateway region orders the accounts nearest first: its own pool for a deployment where the order differs. -->",
+            `        <set-variable name="gatewayRegion" ${attribute("value", GATEWAY_REGION_EXPRESSION)} />`,
+          ].join("\n")
+        : "",
+    },
   );
 }
 

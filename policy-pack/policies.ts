@@ -350,6 +350,29 @@ export const openAiPrivateInProduction: ResourceValidationPolicy = {
   },
 };
 
+/** Does this gateway keep serving through a zone or a region outage? (Also the plan's warning.) */
+export function gatewaySurvivesAnOutage(serviceProps: Props): boolean {
+  const zones = (prop(serviceProps, "zones") as string[] | undefined) ?? [];
+  const extra = (prop(serviceProps, "additionalLocations") as unknown[] | undefined) ?? [];
+  return zones.length >= 2 || extra.length > 0;
+}
+
+export const gatewaySurvivesZoneOrRegion: ResourceValidationPolicy = {
+  name: "gateway-survives-zone-or-region",
+  description:
+    "In a production stack the gateway has units in two or more availability zones, or in a second region, so it is not the single point of failure.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== APIM) return;
+    const stack = stackOf(args.urn);
+    if (isProductionStack(stack) && !gatewaySurvivesAnOutage(args.props)) {
+      report(
+        `Stack ${stack} looks like production but API Management ${args.name} runs in one region without availability zones: one zone or region outage stops every client. Set apim.zones (Premium, StandardV2) or apim.additionalLocations (Premium).`,
+      );
+    }
+  },
+};
+
 export const teamsHaveTokenLimit: StackValidationPolicy = {
   name: "teams-have-token-limit",
   description:
@@ -394,6 +417,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   apiHttpsAuthenticated,
   noDeveloperTierInProduction,
   openAiPrivateInProduction,
+  gatewaySurvivesZoneOrRegion,
   teamsHaveTokenLimit,
   atLeastTwoRegions,
   poolHasSpillover,

@@ -22,6 +22,13 @@ import { tagsSchema } from "../components/inputs";
 import { checkTeams, teamsSchema } from "../components/teamArgs";
 import { checkNetwork, networkFields } from "../components/gatewayNetworkArgs";
 import {
+  additionalLocationsSchema,
+  checkGatewayRegions,
+  checkNearGateways,
+  gatewayRegionsOf,
+  zonesSchema,
+} from "../components/gatewayRegionsArgs";
+import {
   checkAvailability,
   checkDeployments,
   checkHosting,
@@ -63,15 +70,18 @@ export const STACK_CONFIG_KEYS = [
 /** Keys whose value is a plain string, never JSON (a resource group called "123" stays a string). */
 const STRING_KEYS: ReadonlySet<string> = new Set(["resourceGroupName"]);
 
-const apimSchema = strictObject(
-  {
-    sku: apimSkuNameSchema,
-    capacity: apimCapacitySchema,
-    publisherEmail: publisherEmailSchema,
-    publisherName: publisherNameSchema,
-  },
-  "an object { sku, capacity?, publisherEmail, publisherName }",
-).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
+const apimSchema = (additionalRegions: readonly string[]) =>
+  strictObject(
+    {
+      sku: apimSkuNameSchema,
+      capacity: apimCapacitySchema,
+      publisherEmail: publisherEmailSchema,
+      publisherName: publisherNameSchema,
+      zones: zonesSchema,
+      additionalLocations: additionalLocationsSchema(additionalRegions),
+    },
+    "an object { sku, capacity?, publisherEmail, publisherName, zones?, additionalLocations? }",
+  ).superRefine((apim, ctx) => checkApimCapacity(apim.sku, apim.capacity, ctx, ["capacity"]));
 
 const networkSchema = strictObject(
   { mode: z.enum(["public", "private"], { error: "public or private" }).default("public"), ...networkFields },
@@ -110,7 +120,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       additionalModelAvailability: modelAvailabilitySchema(additionalRegions),
       instances: instancesSchema(additionalRegions),
       deployments: deploymentsSchema,
-      apim: apimSchema,
+      apim: apimSchema(additionalRegions),
       circuitBreaker: circuitBreakerSchema.default(circuitBreakerSchema.parse({})),
       retry: retryArgsSchema.default(retryArgsSchema.parse({})),
       api: apiSchema.default(apiSchema.parse({})),
@@ -136,8 +146,22 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       },
       ctx,
     );
+    checkGatewayRegions({ ...config.apim, location: config.location }, ctx, {
+      zones: ["apim", "zones"],
+      capacity: ["apim", "capacity"],
+      additionalLocations: ["apim", "additionalLocations"],
+      location: ["location"],
+    });
+    const regions = gatewayRegionsOf(config.location, config.apim.additionalLocations);
+    checkNearGateways(config.instances, regions, ctx, (i, j) => ["instances", i, "nearGateways", j]);
     if (config.network.mode === "private") {
-      const context = { sku: config.apim.sku, units: config.apim.capacity, accounts: config.instances.length };
+      const context = {
+        sku: config.apim.sku,
+        // Every region's gateway subnet has the primary's layout: size it for the most units.
+        units: Math.max(config.apim.capacity, ...(config.apim.additionalLocations ?? []).map((l) => l.capacity)),
+        accounts: config.instances.length,
+        additionalLocations: config.apim.additionalLocations?.length ?? 0,
+      };
       checkNetwork(config.network, context, ctx, ["network"]);
     }
   });

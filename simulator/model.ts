@@ -50,6 +50,17 @@ export interface ModelTeam {
   tokenQuota?: { tokens: number; period: string };
 }
 
+/** A region the gateway runs units in. */
+export interface ModelGatewayRegion {
+  /** Azure region name; a stream's `region` and a region fault name it. */
+  name: string;
+  units: number;
+  /** Zones its units spread over, round-robin; a zone fault names one. */
+  zones?: string[];
+  /** Per deployment, this region's member priorities by member name where they differ from the pool's. */
+  priorities?: Record<string, Record<string, number>>;
+}
+
 export interface GatewayModel {
   pools: ModelPool[];
   /** Undefined: backends without a breaker. */
@@ -60,4 +71,6 @@ export interface GatewayModel {
   poolRetryAfterSeconds: number;
   /** Teams whose policies the gateway enforces before a backend is called. */
   teams?: ModelTeam[];
+  /** Regions with gateway units, primary first; undefined: one region with the scenario's gatewayUnits. */
+  regions?: ModelGatewayRegion[];
 }

@@ -59,6 +59,14 @@ export interface ModelParameters {
   clientMaxBackoffMs: number;
   /** Statuses a client retries. openai SDKs: 408, 409, 429 and 5xx. */
   clientRetryStatuses: number[];
+  /**
+   * Until the global endpoint stops sending a failed region's clients there. Azure routes it with
+   * Traffic Manager (api-management-howto-deploy-multi-region.md); detection plus DNS caching is not
+   * documented for APIM. Assumption: 2 minutes.
+   */
+  regionFailoverSeconds: number;
+  /** Until a region's load balancer stops sending requests to units in a failed zone. Assumption: 10 s. */
+  zoneFailoverSeconds: number;
 }
 
 export const DEFAULT_PARAMETERS: ModelParameters = {
@@ -86,4 +94,6 @@ export const DEFAULT_PARAMETERS: ModelParameters = {
   clientBackoffMs: 500,
   clientMaxBackoffMs: 8_000,
   clientRetryStatuses: [408, 409, 429, 500, 502, 503, 504],
+  regionFailoverSeconds: 120,
+  zoneFailoverSeconds: 10,
 };

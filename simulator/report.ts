@@ -10,9 +10,14 @@ import type { Fault, Scenario } from "./scenario";
  */
 
 export interface FaultWindowResult {
-  backend: string;
+  /** The instance that fails (an instance fault). */
+  backend?: string;
   /** The one deployment the fault hits, or undefined for all of the backend's. */
   deployment?: string;
+  /** The region that fails (a region fault), or whose zone fails (a zone fault). */
+  region?: string;
+  /** The zone whose gateway units fail. */
+  zone?: string;
   status: number | "timeout";
   fromSeconds: number;
   toSeconds: number;
@@ -27,6 +32,8 @@ export interface FaultWindowResult {
   backendFailuresBeforeFailover: number;
   /** Success rate of each stream's requests that arrived during the fault (1 when none arrived). */
   successRateByStream: Record<string, number>;
+  /** Latency of each stream's successful requests that arrived during the fault (0 when none). */
+  latencyMsByStream: Record<string, { p50: number; p95: number }>;
 }
 
 /** What one stream of client requests saw. */
@@ -147,6 +154,10 @@ export interface Outcome {
   calls: Trace["calls"];
   /** Attempts each team's policy refused at the gateway. */
   gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]>;
+  /** The region of each gateway unit. */
+  unitRegions: string[];
+  /** Backend attempts each unit placed. */
+  unitCalls: number[];
 }
 
 function statusCountsOf(statuses: Iterable<number>): Record<string, number> {
@@ -257,7 +268,10 @@ export function report(o: Outcome): SimulationResult {
     const to = fault.toSeconds === undefined ? scenario.durationSeconds * 1000 : Math.round(fault.toSeconds * 1000);
     const faulty = members.map((m, i) => (m.faults.some((f) => f.index === index) ? i : -1)).filter((i) => i >= 0);
     let failover: number | null = 0;
+    // Units that are up and take traffic: a failed region's units and idle units cannot fail over.
+    const counted = (unit: number) => o.unitCalls[unit] > 0 && o.unitRegions[unit] !== fault.region;
     for (let unit = 0; unit < o.unitCount && failover !== null; unit++) {
+      if (!counted(unit)) continue;
       for (const m of faulty) {
         const trip = o.trips.find((x) => x.unit === unit && x.member === m && x.at >= from && x.at < to);
         if (!trip) {
@@ -276,10 +290,21 @@ export function report(o: Outcome): SimulationResult {
         return [stream.name, own.length ? round4(own.filter(succeeded).length / own.length) : 1];
       }),
     );
+    const latencyMsByStream = Object.fromEntries(
+      scenario.streams.map((stream, i) => {
+        const ok = inWindow
+          .filter((c) => streamOf[c] === i && succeeded(c))
+          .map((c) => latencies[c])
+          .sort((a, b) => a - b);
+        return [stream.name, { p50: percentile(ok, 50), p95: percentile(ok, 95) }];
+      }),
+    );
     return {
-      backend: fault.backend,
+      ...(fault.backend === undefined ? {} : { backend: fault.backend }),
       ...(fault.deployment === undefined ? {} : { deployment: fault.deployment }),
-      status: fault.status,
+      ...(fault.region === undefined ? {} : { region: fault.region }),
+      ...(fault.zone === undefined ? {} : { zone: fault.zone }),
+      status: fault.status ?? 503,
       fromSeconds: fault.fromSeconds,
       toSeconds: to / 1000,
       requests: inWindow.length,
@@ -290,6 +315,7 @@ export function report(o: Outcome): SimulationResult {
         (f) => faulty.includes(f.member) && f.at >= from && f.at <= cutoff,
       ).length,
       successRateByStream,
+      latencyMsByStream,
     };
   });
 
@@ -299,7 +325,7 @@ export function report(o: Outcome): SimulationResult {
     streams,
     teams,
     durationSeconds: scenario.durationSeconds,
-    gatewayUnits: scenario.gatewayUnits,
+    gatewayUnits: o.unitCount,
     clientRequests: clients,
     successRate: clients ? round4(successes / clients) : 1,
     statusCounts,

@@ -39,6 +39,8 @@ const parametersSchema = strictObject(
     clientMaxRetryAfterSeconds: nonNegative("seconds ≥ 0").optional(),
     clientBackoffMs: nonNegative("milliseconds ≥ 0").optional(),
     clientMaxBackoffMs: nonNegative("milliseconds ≥ 0").optional(),
+    regionFailoverSeconds: nonNegative("seconds ≥ 0").optional(),
+    zoneFailoverSeconds: nonNegative("seconds ≥ 0").optional(),
     clientRetryStatuses: z
       .array(int(100, 599, "HTTP status codes"), { error: "a list of HTTP status codes" })
       .optional(),
@@ -48,19 +50,29 @@ const parametersSchema = strictObject(
 
 const faultSchema = strictObject(
   {
-    backend: z.string({ error: "an instance's location or name" }).min(1, { error: "an instance's location or name" }),
+    backend: z
+      .string({ error: "an instance's location or name" })
+      .min(1, { error: "an instance's location or name" })
+      .optional(),
     deployment: z
       .string({ error: "a deployment name (omit: every deployment of the backend)" })
       .min(1, { error: "a deployment name (omit: every deployment of the backend)" })
       .optional(),
+    region: z
+      .string({ error: "a region of the gateway or the instances" })
+      .min(1, { error: "a region of the gateway or the instances" })
+      .optional(),
+    zone: z.enum(["1", "2", "3"], { error: 'an availability zone: "1", "2" or "3"' }).optional(),
     fromSeconds: nonNegative("seconds from the start, ≥ 0"),
     toSeconds: nonNegative("seconds from the start, after fromSeconds (omit: until the end)").optional(),
-    status: z.union([z.literal(FAULT_STATUSES), z.literal("timeout")], {
-      error: `one of ${FAULT_STATUSES.join(", ")} or "timeout"`,
-    }),
+    status: z
+      .union([z.literal(FAULT_STATUSES), z.literal("timeout")], {
+        error: `one of ${FAULT_STATUSES.join(", ")} or "timeout"`,
+      })
+      .optional(),
     retryAfterSeconds: nonNegative("seconds ≥ 0").optional(),
   },
-  "an object { backend, deployment?, fromSeconds, toSeconds?, status, retryAfterSeconds? }",
+  "an object { backend, deployment?, status, ... } (an instance), { region, status? } (a whole region) or { zone, region? } (a zone's gateway units)",
 ).superRefine((f, ctx) => {
   if (f.toSeconds !== undefined && f.toSeconds <= f.fromSeconds) {
     ctx.addIssue({
@@ -68,6 +80,30 @@ const faultSchema = strictObject(
       path: ["toSeconds"],
       input: f.toSeconds,
       message: `seconds after fromSeconds (${f.fromSeconds})`,
+    });
+  }
+  const kinds = [f.backend !== undefined, f.region !== undefined && f.zone === undefined, f.zone !== undefined];
+  if (kinds.filter(Boolean).length !== 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      input: f,
+      message:
+        "exactly one of: backend (an instance fails), region (a whole region fails), zone (a zone's gateway units fail)",
+    });
+  } else if (f.backend !== undefined && f.status === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["status"],
+      input: undefined,
+      message: `one of ${FAULT_STATUSES.join(", ")} or "timeout"`,
+    });
+  } else if (f.backend === undefined && f.deployment !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["deployment"],
+      input: f.deployment,
+      message: "nothing: only an instance's fault names a deployment",
     });
   }
 });
@@ -116,6 +152,10 @@ const deploymentName = z
 const streamSchema = strictObject(
   {
     name: z.string({ error: "a name for this stream in the results" }).min(1).optional(),
+    region: z
+      .string({ error: "a region the gateway runs in: where these clients enter (default the primary)" })
+      .min(1, { error: "a region the gateway runs in: where these clients enter (default the primary)" })
+      .optional(),
     team: z
       .string({ error: "the name of a team of the stack (its limits apply)" })
       .min(1, { error: "the name of a team of the stack (its limits apply)" })
@@ -124,7 +164,7 @@ const streamSchema = strictObject(
     arrivals: arrivalsSchema,
     request: requestShape,
   },
-  "an object { name?, team?, deployment, arrivals, request }",
+  "an object { name?, region?, team?, deployment, arrivals, request }",
 );
 
 export const scenarioSchema = strictObject(
@@ -134,7 +174,8 @@ export const scenarioSchema = strictObject(
       .string({ error: "a stack file path relative to the project, e.g. Pulumi.prod.yaml.example" })
       .optional(),
     durationSeconds: int(1, 7 * 86_400, "whole seconds from 1 to 604800"),
-    gatewayUnits: int(1, 100, "a whole number of APIM units from 1 to 100").default(1),
+    // Overrides the primary region's units from the stack (what if the gateway had n units?).
+    gatewayUnits: int(1, 100, "a whole number of APIM units from 1 to 100").optional(),
     seed: int(0, 2 ** 31 - 1, "a whole number from 0 to 2147483647").default(1),
     // One stream, in short: `arrivals` with `request` naming its deployment.
     arrivals: arrivalsSchema.optional(),
@@ -193,6 +234,8 @@ type Parsed = z.output<typeof scenarioSchema>;
 /** One stream of client requests, with every default applied. */
 export interface Stream {
   name: string;
+  /** The gateway region the stream's clients enter; undefined: the primary. */
+  region?: string;
   /** The team whose budget and deployments apply; undefined: none. */
   team?: string;
   deployment: string;
@@ -221,6 +264,7 @@ export function parseScenario(input: unknown): Scenario {
     ? traffic.map((s) => ({
         name: s.name ?? s.deployment,
         ...(s.team === undefined ? {} : { team: s.team }),
+        ...(s.region === undefined ? {} : { region: s.region }),
         deployment: s.deployment,
         arrivals: s.arrivals,
         request: s.request,

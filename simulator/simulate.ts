@@ -7,6 +7,8 @@ import { ProvisionedLimiter, StandardLimiter, TeamBudget } from "./limiters";
 import type { GatewayModel, ModelPool } from "./model";
 import type { ModelParameters } from "./parameters";
 import { PoolSelector } from "./pool";
+import { GatewayRegions } from "./regions";
+import { areaOf } from "../common/regions";
 import { report, type Member, type SimulationResult, type Trace } from "./report";
 import { parseScenario, type Scenario, type ScenarioInput, type Stream } from "./scenario";
 
@@ -137,7 +139,7 @@ function teamGates(gateway: GatewayModel, scenario: Scenario): (TeamGate | undef
 }
 
 /** One member per (pool, account): its own quota, breaker and injected faults. */
-function buildMembers(pools: readonly ModelPool[], scenario: Scenario): Member[] {
+function buildMembers(pools: readonly ModelPool[], scenario: Scenario, gatewayRegions: readonly string[]): Member[] {
   const p = scenario.parameters;
   const members = pools.flatMap((pool, poolIndex) =>
     pool.members.map((d): Member => {
@@ -180,30 +182,46 @@ function buildMembers(pools: readonly ModelPool[], scenario: Scenario): Member[]
     }),
   );
   scenario.faults.forEach((fault, index) => {
+    if (fault.zone !== undefined) return; // a zone fault takes gateway units, not instances (regions.ts)
+    const from = Math.round(fault.fromSeconds * 1000);
+    const to = fault.toSeconds === undefined ? Number.POSITIVE_INFINITY : Math.round(fault.toSeconds * 1000);
+    if (fault.backend === undefined) {
+      // A whole region: its instances fail too (503, quickly, unless the fault says otherwise).
+      const regional = { ...fault, status: fault.status ?? 503 };
+      const inRegion = members.filter((m) => m.source.location === fault.region);
+      if (inRegion.length === 0 && !gatewayRegions.includes(fault.region!)) {
+        throw new ConfigError("Invalid scenario", [
+          {
+            key: `scenario.faults[${index}].region`,
+            given: JSON.stringify(fault.region),
+            allowed: `a region of the gateway or of an instance: ${[...new Set([...gatewayRegions, ...members.map((m) => m.source.location)])].join(", ")}`,
+          },
+        ]);
+      }
+      for (const m of inRegion) m.faults.push({ fault: regional, index, from, to });
+      return;
+    }
+    const backend = fault.backend;
     const targets = members.filter(
       (m) =>
-        (m.source.name === fault.backend || m.source.location === fault.backend) &&
+        (m.source.name === backend || m.source.location === backend) &&
         (fault.deployment === undefined || m.deployment.toLowerCase() === fault.deployment.toLowerCase()),
     );
     if (targets.length === 0) {
       const names = [...new Set(members.flatMap((m) => [m.source.name, m.source.location]))];
       throw new ConfigError("Invalid scenario", [
         {
-          key: `scenario.faults[${index}].${members.some((m) => m.source.name === fault.backend || m.source.location === fault.backend) ? "deployment" : "backend"}`,
-          given: JSON.stringify(
-            fault.deployment !== undefined && names.includes(fault.backend) ? fault.deployment : fault.backend,
-          ),
-          allowed: names.includes(fault.backend)
-            ? `a deployment ${fault.backend} hosts among the simulated streams: ${members
-                .filter((m) => m.source.name === fault.backend || m.source.location === fault.backend)
+          key: `scenario.faults[${index}].${members.some((m) => m.source.name === backend || m.source.location === backend) ? "deployment" : "backend"}`,
+          given: JSON.stringify(fault.deployment !== undefined && names.includes(backend) ? fault.deployment : backend),
+          allowed: names.includes(backend)
+            ? `a deployment ${backend} hosts among the simulated streams: ${members
+                .filter((m) => m.source.name === backend || m.source.location === backend)
                 .map((m) => m.deployment)
                 .join(", ")}`
             : `an instance name or location: ${names.join(", ")}`,
         },
       ]);
     }
-    const from = Math.round(fault.fromSeconds * 1000);
-    const to = fault.toSeconds === undefined ? Number.POSITIVE_INFINITY : Math.round(fault.toSeconds * 1000);
     for (const m of targets) m.faults.push({ fault, index, from, to });
   });
   return members;
@@ -227,7 +245,12 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
   const { pools, poolOfStream } = poolsFor(gateway, scenario);
   const gates = teamGates(gateway, scenario);
   const gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]> = {};
-  const members = buildMembers(pools, scenario);
+  const places = new GatewayRegions(gateway, scenario, p, (a, b) => areaOf(a) !== undefined && areaOf(a) === areaOf(b));
+  const members = buildMembers(
+    pools,
+    scenario,
+    places.regions.map((r) => r.name),
+  );
   const rule = gateway.breaker;
   const retry: RetryPolicy = gateway.retry;
   // What the policy's on-error answers the pool's own 503 with.
@@ -237,12 +260,21 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
   // Members of each pool by their index in `members`: a pool picks among its own, and each has its
   // own breaker, so one deployment's trips leave the account's other deployments in their pools.
   const poolMembers = pools.map((_, i) => members.flatMap((m, index) => (m.pool === i ? [index] : [])));
-  const units = Array.from({ length: scenario.gatewayUnits }, () => ({
+  // Each unit has its own breakers, and its region's order of every pool.
+  const units = places.units.map((place) => ({
     breakers: members.map(() => new Breaker(rule, p)),
     pools: poolMembers.map(
-      (indices) =>
+      (indices, pool) =>
         new PoolSelector(
-          indices.map((i) => ({ priority: members[i].source.priority, weight: members[i].source.weight })),
+          indices.map((i) => ({
+            priority: places.priority(
+              place.region,
+              pools[pool].deployment,
+              members[i].source.name,
+              members[i].source.priority,
+            ),
+            weight: members[i].source.weight,
+          })),
         ),
     ),
   }));
@@ -260,12 +292,12 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
   const finalAt = new Array<number>(clients).fill(0);
   const successCharge = new Array<number>(clients).fill(0);
   const callsPerMember = members.map(() => 0);
+  const unitCalls = units.map(() => 0);
   const trips: { member: number; unit: number; at: number; until: number }[] = [];
   const faultFailures: { member: number; at: number }[] = [];
   const calls: Trace["calls"] = [];
   const firstCall: (number | null)[] = members.map(() => null);
   let backendCalls = 0;
-  let nextUnit = 0;
   let lastAdmission = 0;
 
   const queue = new EventQueue<Event>();
@@ -299,7 +331,13 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
             break;
           }
         }
-        queue.push(t, { kind: "attempt", call: { client: event.client, unit: nextUnit++ % units.length, attempt: 0 } });
+        const unit = places.unitFor(streamOf[event.client], t);
+        if (unit === undefined) {
+          // No working gateway where the client lands (a region or zone outage not yet routed around).
+          queue.push(t + p.faultLatencyMs, { kind: "clientAnswer", client: event.client, status: 503 });
+          break;
+        }
+        queue.push(t, { kind: "attempt", call: { client: event.client, unit, attempt: 0 } });
         break;
       }
       case "attempt": {
@@ -322,6 +360,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
         const { promptTokens, maxTokens, completionTokens } = scenario.streams[streamOf[call.client]].request;
         const placed = { ...call, member, placedAt: t };
         callsPerMember[member]++;
+        unitCalls[call.unit]++;
         backendCalls++;
         firstCall[member] ??= t;
         const fault = activeFault(member, t);
@@ -344,7 +383,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
               kind: "answer",
               call: placed,
               member,
-              status: fault.fault.status,
+              status: fault.fault.status ?? 503,
               retryAfterMs,
               timedOut: false,
               faulted: true,
@@ -454,5 +493,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
     firstCall,
     calls,
     gatewayRejections,
+    unitRegions: places.unitRegions(),
+    unitCalls,
   });
 }

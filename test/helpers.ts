@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import { ConfigError } from "../common/errors";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
-import { runMocked, type RecordedResource } from "../offline/runtime/recorder";
+import { runPlan } from "../offline/commands/plan";
+import type { PlanResult } from "../offline/plan/plan";
+import { runProgram } from "../offline/runtime/program";
+import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 
 /** ARM id of an Azure OpenAI account this stack did not create (the "bring your own accounts" case). */
 export function existingAccountId(name: string): string {
@@ -125,4 +128,24 @@ export async function captureOutput(
     process.stdout.write = original.out;
     process.stderr.write = original.err;
   }
+}
+
+const programRuns = new Map<string, Promise<ProgramRun>>();
+const plans = new Map<string, Promise<PlanResult>>();
+
+/**
+ * runProgram once per (stack, config) in a test process: a run is deterministic and tests only read
+ * it, so the files that all need the production example share one run instead of paying for several.
+ */
+export function programRun(config: Record<string, string>, stack: string): Promise<ProgramRun> {
+  const key = `${stack}\n${JSON.stringify(config)}`;
+  if (!programRuns.has(key)) programRuns.set(key, runProgram({ config, stack }));
+  return programRuns.get(key)!;
+}
+
+/** runPlan once per (stack, stack file) in a test process, for the same reason. */
+export function planRun(options: { stack: string; stackFile?: string }): Promise<PlanResult> {
+  const key = `${options.stack}\n${options.stackFile ?? ""}`;
+  if (!plans.has(key)) plans.set(key, runPlan(options));
+  return plans.get(key)!;
 }

@@ -4,15 +4,15 @@ import { expect } from "chai";
 import { ApimGateway } from "../components/apimGateway";
 import { GatewayNetwork } from "../components/gatewayNetwork";
 import { ConfigError } from "../common/errors";
-import { runPlan } from "../offline/commands/plan";
 import { evaluatePolicy, policyResources } from "../offline/plan/packVerdicts";
+import { buildPlan } from "../offline/plan/plan";
 import { summarize } from "../offline/plan/summary";
 import { runProgram } from "../offline/runtime/program";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { readStackFile, readStackFileAt } from "../offline/runtime/stackFile";
 import { parseStackConfig } from "../program/stackConfig";
 import * as pack from "../policy-pack/policies";
-import { attempt, configError, existingBackend, input, named, ofType, TYPES } from "./helpers";
+import { attempt, configError, existingBackend, input, named, ofType, programRun, TYPES } from "./helpers";
 
 /*
  * Private networking: the accounts closed to the internet, the gateway in a virtual network (created
@@ -56,14 +56,22 @@ function depth(resources: readonly RecordedResource[]): number {
   return Math.max(...resources.filter((r) => r.custom).map(of));
 }
 
-describe("private network: the production example (StandardV2, created network)", function () {
+/** The production example on a StandardV2 gateway in one region: the outbound-integration path. */
+const STANDARD_V2 = {
+  ...readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config,
+  "openai-apim:apim": JSON.stringify({
+    sku: "StandardV2",
+    capacity: 2,
+    publisherEmail: "a@contoso.com",
+    publisherName: "Contoso",
+  }),
+};
+
+describe("private network: StandardV2 integration (the production example in one region)", function () {
   this.timeout(60_000);
   let run: ProgramRun;
   before(async () => {
-    run = await runProgram({
-      config: readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config,
-      stack: "prod",
-    });
+    run = await programRun(STANDARD_V2, "standardv2");
   });
 
   it("closes every OpenAI account to public traffic", () => {
@@ -166,12 +174,14 @@ describe("private network: the production example (StandardV2, created network)"
   });
 
   it("shows the network in the plan", async () => {
-    const text = summarize(await runPlan({ stack: "prod", stackFile: path.join(ROOT, "Pulumi.prod.yaml.example") }));
+    const text = summarize(await buildPlan(run.resources, "standardv2"));
     expect(text).to.contain(
       "Network: private; the StandardV2 gateway by outbound VNet integration (the gateway stays public; calls to the accounts go through the network)",
     );
     expect(text).to.contain("subnet apim 10.60.0.0/24, delegated to Microsoft.Web/serverFarms, NSG with 1 rules");
-    expect(text).to.contain("Private endpoints (group account): swedencentral, francecentral, germanywestcentral");
+    expect(text).to.contain(
+      "Private endpoints in swedencentral (group account): swedencentral, francecentral, germanywestcentral",
+    );
     expect(text).to.contain("DNS: privatelink.openai.azure.com (created, 1 network link(s))");
     expect(text).to.contain(
       "Public: the gateway endpoint; OpenAI accounts closed (swedencentral, francecentral, germanywestcentral)",
@@ -432,15 +442,11 @@ describe("policy pack: openai-private-in-production", function () {
 
   it("fails public OpenAI accounts in a stack called prod, not in dev", async () => {
     const dev = readStackFile("dev").config;
-    expect(
-      await violations(policyResources((await runProgram({ config: dev, stack: "dev" })).resources)),
-    ).to.deep.equal([]);
-    const publicProd = await violations(policyResources((await runProgram({ config: dev, stack: "prod" })).resources));
+    expect(await violations(policyResources((await programRun(dev, "dev")).resources))).to.deep.equal([]);
+    const publicProd = await violations(policyResources((await programRun(dev, "prod")).resources));
     expect(publicProd).to.have.length(2);
     expect(publicProd[0]).to.contain("accepts public network traffic (publicNetworkAccess Enabled)");
     const prod = readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config;
-    expect(
-      await violations(policyResources((await runProgram({ config: prod, stack: "prod" })).resources)),
-    ).to.deep.equal([]);
+    expect(await violations(policyResources((await programRun(prod, "prod")).resources))).to.deep.equal([]);
   });
 });

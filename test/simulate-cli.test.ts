@@ -24,6 +24,7 @@ describe("npm run simulate", function () {
       "bursts",
       "deployment-isolation",
       "ptu-spillover",
+      "region-loss",
       "regional-outage",
       "retry-after-one-day",
       "saturation",

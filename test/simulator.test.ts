@@ -338,7 +338,7 @@ describe("resilience model: a breaker and a pool per deployment", () => {
     expect(problem({ durationSeconds: 60, traffic, arrivals: { perMinute: 1 } }).key).to.equal("scenario.traffic");
   });
 
-  it("ships the isolation scenario: the prod example's Sweden keeps embeddings while its gpt-4o is blocked", async () => {
+  it("ships the isolation scenario: the prod example's Sweden keeps embeddings while its gpt-4o is blocked [heavy]", async () => {
     const scenario = parseScenario(
       parse(fs.readFileSync(path.join(__dirname, "..", "scenarios", "deployment-isolation.yaml"), "utf8")),
     );

@@ -1,19 +1,17 @@
 import * as path from "node:path";
 import { expect } from "chai";
 import { ApimGateway } from "../components/apimGateway";
-import { runPlan } from "../offline/commands/plan";
 import { readScenario } from "../offline/commands/simulate";
 import { teamWarnings } from "../offline/plan/checks";
 import type { PlanResult } from "../offline/plan/plan";
 import { summarize } from "../offline/plan/summary";
-import { runProgram } from "../offline/runtime/program";
 import { runMocked, type ProgramRun } from "../offline/runtime/recorder";
 import { readStackFileAt } from "../offline/runtime/stackFile";
 import { child, findAll, parseXml, type XmlElement } from "../offline/plan/xml";
 import { parseScenario } from "../simulator/scenario";
 import { simulate } from "../simulator/simulate";
 import type { GatewayModel } from "../simulator/model";
-import { existingBackend, input, ofType, TYPES } from "./helpers";
+import { existingBackend, input, ofType, planRun, programRun, TYPES } from "./helpers";
 
 /*
  * Teams sharing one gateway, as the production example configures three of them: what each gets
@@ -33,8 +31,8 @@ describe("teams (the production example: support-bot, search, analytics)", funct
   let planned: PlanResult;
   let run: ProgramRun;
   before(async () => {
-    planned = await runPlan({ stack: "prod", stackFile: PROD });
-    run = await runProgram({ config: readStackFileAt(PROD).config, stack: "prod" });
+    planned = await planRun({ stack: "prod", stackFile: PROD });
+    run = await programRun(readStackFileAt(PROD).config, "prod");
   });
 
   const policyOf = (team: string): XmlElement =>
@@ -275,7 +273,7 @@ describe("the team-fairness scenario", function () {
 
   it("keeps the other teams' success rate while one team bursts to 3x its limit, and would not without limits", async () => {
     const scenario = parseScenario(readScenario(path.join(ROOT, "scenarios", "team-fairness.yaml")));
-    const { model } = await runPlan({ stack: "prod", stackFile: PROD });
+    const { model } = await planRun({ stack: "prod", stackFile: PROD });
     const limited = simulate(model, scenario);
     expect(limited.teams.analytics.successRate).to.be.at.least(0.99);
     expect(limited.teams.search.successRate).to.be.at.least(0.99);

@@ -112,7 +112,7 @@ export function formatReport(
     b
       ? `Breaker per unit: ${b.failureCount !== undefined ? `${b.failureCount} failure(s)` : `${b.failurePercentage} % failures`} in ${b.intervalMs / 1000} s, open ${b.tripDurationMs / 1000} s${b.acceptRetryAfter ? " or the backend's Retry-After" : ""}`
       : "Breaker: disabled",
-    `Gateway retry: ${result.retryPolicy.count} on ${result.retryPolicy.statusCodes.join(", ")}; ${result.gatewayUnits} gateway unit(s); client retries: ${scenario.clientRetries}`,
+    `Gateway retry: ${result.retryPolicy.count} on ${result.retryPolicy.statusCodes.join(", ")}; ${result.gatewayUnits} gateway unit(s)${model.regions && model.regions.length > 1 ? ` in ${model.regions.map((r) => `${r.name} (${r.units})`).join(", ")}` : ""}; client retries: ${scenario.clientRetries}`,
     `Load: ${scenario.streams.map((s) => `${s.name} ${s.arrivals.perMinute} requests/min (${s.arrivals.pattern})`).join(", ")}; ${n(result.capacity.offeredTokensPerMinute)} tokens/min offered against ${n(result.capacity.tokensPerMinute)} TPM`,
   );
   const changed = Object.entries(scenario.parameters).filter(
@@ -163,11 +163,11 @@ export function formatReport(
       const byStream =
         scenario.streams.length > 1
           ? ` (${Object.entries(w.successRateByStream)
-              .map(([name, rate]) => `${name} ${pct(rate)}`)
-              .join(", ")})`
+              .map(([name, rate]) => `${name} ${pct(rate)}, p95 ${n(w.latencyMsByStream[name].p95)} ms`)
+              .join("; ")})`
           : "";
       lines.push(
-        `  ${w.backend}${w.deployment ? `/${w.deployment}` : ""} ${w.status} from ${w.fromSeconds} s to ${w.toSeconds} s: ${w.requests} requests, ${pct(w.successRate)} succeeded${byStream}; ${failover}`,
+        `  ${w.backend ? `${w.backend}${w.deployment ? `/${w.deployment}` : ""}` : w.zone ? `zone ${w.zone}${w.region ? ` of ${w.region}` : ""}` : `region ${w.region}`} ${w.status} from ${w.fromSeconds} s to ${w.toSeconds} s: ${w.requests} requests, ${pct(w.successRate)} succeeded${byStream}; ${failover}`,
       );
     }
   }

@@ -28,7 +28,14 @@ export const VARIANTS: { name: string; change: (model: GatewayModel) => GatewayM
   { name: "retry 429/503 only", change: (m) => ({ ...m, retry: { ...m.retry, statusCodes: [429, 503] } }) },
 ];
 
-export const SCENARIOS = ["saturation", "bursts", "regional-outage", "ptu-spillover", "retry-after-one-day"];
+export const SCENARIOS = [
+  "saturation",
+  "bursts",
+  "regional-outage",
+  "ptu-spillover",
+  "retry-after-one-day",
+  "region-loss",
+];
 
 export interface ComparisonRow {
   scenario: string;

@@ -20,6 +20,33 @@ export function breakerRuleOf(breaker: PlannedBreaker | undefined): GatewayModel
   };
 }
 
+/** A gateway region's own member priorities, for the deployments whose pool differs there. */
+function regionalPriorities(topology: Topology, region: string): Record<string, Record<string, number>> {
+  const result: Record<string, Record<string, number>> = {};
+  for (const route of topology.routes) {
+    const poolId = route.byRegion?.[region];
+    const pool = poolId && topology.pools.find((p) => p.backendId === poolId);
+    if (!pool) continue;
+    const byName: Record<string, number> = {};
+    for (const member of pool.members) {
+      const backend = topology.backends.find((b) => b.backendId === member.backendId);
+      if (backend?.instance) byName[backend.instance.name] = member.priority;
+    }
+    const deployment = backendsDeployment(topology, route.deployment);
+    result[deployment] = byName;
+  }
+  return result;
+}
+
+/** The deployment name as spelt in the stack (the policy compares it in lower case). */
+function backendsDeployment(topology: Topology, lower: string): string {
+  for (const instance of topology.instances) {
+    const hosted = instance.deployments.find((d) => d.name.toLowerCase() === lower);
+    if (hosted) return hosted.name;
+  }
+  return lower;
+}
+
 /**
  * Every route of the policy, with the members of the pool it sends to and what each member's account
  * has deployed under that name (matched case-insensitively, as Azure matches deployment names).
@@ -53,6 +80,16 @@ export function gatewayModelOf(topology: Topology): GatewayModel {
     breaker: breakerRuleOf(breaker),
     retry: topology.retry ?? { count: 0, intervalSeconds: 0, firstFastRetry: false, statusCodes: [] },
     poolRetryAfterSeconds: topology.fallbackRetryAfterSeconds ?? 60,
+    ...(topology.gatewayRegions.length
+      ? {
+          regions: topology.gatewayRegions.map((region, i) => ({
+            name: region.location,
+            units: region.units,
+            ...(region.zones ? { zones: region.zones } : {}),
+            ...(i > 0 ? { priorities: regionalPriorities(topology, region.location) } : {}),
+          })),
+        }
+      : {}),
     ...(topology.teams.length
       ? {
           teams: topology.teams.map((t) => ({

@@ -3,7 +3,7 @@ import type { RoutedOperation } from "../../common/operationRouting";
 import { clientEndpoint } from "../../components/apimGatewayArgs";
 import type { PlanResult } from "./plan";
 import { describeProbe } from "./resilienceProbe";
-import type { PlannedTeam, Topology } from "./topology";
+import { poolMembers, type PlannedTeam, type Topology } from "./topology";
 
 const num = (n: number | undefined) => (n === undefined ? "unknown" : n.toLocaleString("en-US"));
 const ranges = (codes: { min: number; max: number }[]) =>
@@ -84,6 +84,7 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
     );
   }
 
+  lines.push(...describeRegions(topology));
   lines.push(...describeTeams(topology.teams, plan.capacity));
   lines.push(...describeNetwork(topology));
 
@@ -186,28 +187,59 @@ export function describeNetwork(topology: Topology): string[] {
       ? "outbound VNet integration (the gateway stays public; calls to the accounts go through the network)"
       : `VNet injection, ${net.virtualNetworkType === "Internal" ? "internal: clients reach the gateway only from inside the network" : "external: clients reach the gateway from the internet"}`;
   const lines = ["", `Network: private; the ${sku} gateway by ${how}`];
-  if (net.addressSpace) {
-    lines.push(`  Virtual network ${net.addressSpace.join(", ")} (created)`);
-    for (const s of net.subnets) {
+  for (const vnet of net.virtualNetworks) {
+    lines.push(`  Virtual network ${vnet.addressSpace.join(", ")}${vnet.location ? ` in ${vnet.location}` : ""} (created)`);
+    for (const sn of vnet.subnets) {
       lines.push(
-        `    subnet ${s.name} ${s.prefix}${s.delegation ? `, delegated to ${s.delegation}` : ""}${s.securityRules ? `, NSG with ${s.securityRules} rules` : ""}`,
+        `    subnet ${sn.name} ${sn.prefix}${sn.delegation ? `, delegated to ${sn.delegation}` : ""}${sn.securityRules ? `, NSG with ${sn.securityRules} rules` : ""}`,
       );
     }
-  } else {
-    lines.push(`  Existing subnets: ${net.existingSubnets.join(", ")}`);
   }
-  lines.push(
-    `  Private endpoints (group ${[...new Set(net.privateEndpoints.flatMap((e) => e.groupIds))].join(", ") || "-"}): ${net.privateEndpoints.map((e) => e.instance ?? e.name).join(", ") || "none"}`,
-  );
-  if (net.dnsZone) {
+  if (net.existingSubnets.length) lines.push(`  Existing subnets: ${net.existingSubnets.join(", ")}`);
+  const byLocation = new Map<string, string[]>();
+  for (const e of net.privateEndpoints) {
+    const key = e.location ?? "(gateway region)";
+    byLocation.set(key, [...(byLocation.get(key) ?? []), e.instance ?? e.name]);
+  }
+  const groups = [...new Set(net.privateEndpoints.flatMap((e) => e.groupIds))].join(", ") || "-";
+  for (const [location, names] of byLocation) {
+    lines.push(`  Private endpoints in ${location} (group ${groups}): ${names.join(", ")}`);
+  }
+  if (byLocation.size === 0) lines.push("  Private endpoints: none");
+  for (const zone of net.dnsZones) {
     lines.push(
-      net.dnsZone.created
-        ? `  DNS: ${net.dnsZone.name} (created, ${net.dnsZone.links} network link(s))`
-        : `  DNS: existing zone ${net.dnsZone.name}`,
+      zone.created ? `  DNS: ${zone.name} (created, ${zone.links} network link(s))` : `  DNS: existing zone ${zone.name}`,
     );
   }
   lines.push(
     `  Public: ${net.virtualNetworkType === "Internal" ? "nothing of the gateway" : "the gateway endpoint"}; OpenAI accounts ${closed.length ? `closed (${closed.join(", ")})` : ""}${open.length ? ` OPEN: ${open.join(", ")}` : ""}`,
   );
+  return lines;
+}
+
+/** The regions with gateway units, and the order in which each one tries the instances. */
+export function describeRegions(topology: Topology): string[] {
+  const regions = topology.gatewayRegions;
+  if (regions.length === 0) return [];
+  const describe = (r: (typeof regions)[number]) =>
+    `${r.units} unit(s), ${r.zones ? `zones ${r.zones.join(", ")}` : "no zones"}`;
+  if (regions.length === 1) {
+    return ["", `Gateway region: ${regions[0].location}, ${describe(regions[0])}${regions[0].zones ? "" : " (one region and no zones: a zone or region outage stops the gateway)"}`];
+  }
+  const lines = ["", `Gateway regions (${regions.length}; the global endpoint sends each client to the nearest, or use regionalGatewayUrls):`];
+  regions.forEach((region, i) => {
+    lines.push(`  ${region.location}${i === 0 ? " (primary)" : ""}: ${describe(region)}${region.regionalUrl ? `, ${region.regionalUrl}` : ""}`);
+    for (const route of topology.routes) {
+      const poolId = (i > 0 && route.byRegion?.[region.location]) || route.poolId;
+      const pool = topology.pools.find((p) => p.backendId === poolId);
+      if (!pool) continue;
+      const members = poolMembers(topology, pool);
+      const tiers = [...new Set(members.map((m) => m.priority))].sort((a, b) => a - b);
+      const order = tiers
+        .map((tier) => members.filter((m) => m.priority === tier).map((m) => m.instance?.name ?? m.backendId).join(", "))
+        .join(" > ");
+      lines.push(`    ${route.deployment}: ${order}`);
+    }
+  });
   return lines;
 }

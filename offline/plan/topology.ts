@@ -69,14 +69,18 @@ export interface PlannedPool {
 export interface PlannedNetwork {
   /** `External` or `Internal` (classic injection), `External` with a delegated subnet (v2 integration). */
   virtualNetworkType: string;
-  /** The created network's address space; undefined with existing subnets. */
-  addressSpace?: string[];
-  subnets: { name: string; prefix: string; delegation?: string; securityRules: number }[];
+  /** The created networks (one per gateway region), each with its subnets; none with existing subnets. */
+  virtualNetworks: {
+    location?: string;
+    addressSpace: string[];
+    subnets: { name: string; prefix: string; delegation?: string; securityRules: number }[];
+  }[];
   /** Existing subnets named by id, when the stack creates none. */
   existingSubnets: string[];
-  privateEndpoints: { name: string; instance?: string; groupIds: string[] }[];
-  /** The privatelink zone: created (with its network links) or an existing one by id. */
-  dnsZone?: { name: string; created: boolean; links: number };
+  /** Per account and gateway region (the endpoint's location). */
+  privateEndpoints: { name: string; instance?: string; location?: string; groupIds: string[] }[];
+  /** The privatelink zones: created (one per region, with network links) or an existing one by id. */
+  dnsZones: { name: string; created: boolean; links: number }[];
 }
 
 /** A team: its rules as its policies state them. */
@@ -93,7 +97,19 @@ export interface PlannedTeam extends TeamRules {
 export interface PlannedRoute {
   /** Deployment name as the policy compares it (lower case). */
   deployment: string;
+  /** The pool of the primary gateway region (and of every region when they all agree). */
   poolId: string;
+  /** Other gateway regions with a pool of their own for this deployment. */
+  byRegion?: Record<string, string>;
+}
+
+/** One region the gateway runs units in. */
+export interface PlannedGatewayRegion {
+  location: string;
+  units: number;
+  zones?: string[];
+  /** Its own gateway URL (a placeholder name in the offline plan). */
+  regionalUrl?: string;
 }
 
 export interface Topology {
@@ -106,6 +122,8 @@ export interface Topology {
   /** Retry-After (seconds) the policy gives a 429/503 without one. */
   fallbackRetryAfterSeconds?: number;
   api?: { path: string; format: string; protocols: string[]; subscriptionRequired: boolean };
+  /** The regions with gateway units, primary first. */
+  gatewayRegions: PlannedGatewayRegion[];
   /** Every imported operation and how the policy routes it (read back from the policy). */
   operations: RoutedOperation[];
   /** Who may call: the subscription key, Entra ID tokens, or both. */
@@ -170,8 +188,16 @@ export function routesFromPolicy(xml: string): PlannedRoute[] {
   const whens = findAll(parseXml(xml), "when");
   return whens.flatMap((when: XmlElement) => {
     const deployment = /context\.Variables\["deployment"\] == "([^"]+)"/.exec(when.attributes.condition ?? "")?.[1];
-    const pool = when.children.find((c) => c.tag === "set-variable" && c.attributes.name === "pool");
-    return deployment && pool ? [{ deployment, poolId: pool.attributes.value }] : [];
+    const pool = when.children.find((c) => c.tag === "set-variable" && c.attributes.name === "pool")?.attributes.value;
+    if (!deployment || !pool) return [];
+    // A literal pool, or a switch on the gateway's region (requestRouting.ts).
+    const cases = [...pool.matchAll(/case "([a-z0-9]+)": return "([^"]+)";/g)];
+    const fallback = /default: return "([^"]+)";/.exec(pool)?.[1];
+    return [
+      cases.length && fallback
+        ? { deployment, poolId: fallback, byRegion: Object.fromEntries(cases.map((m) => [m[1], m[2]])) }
+        : { deployment, poolId: pool },
+    ];
   });
 }
 
@@ -311,6 +337,7 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
     openApi: api ? { format: String(get(api, "format")), value: String(get(api, "value")) } : undefined,
     operations: policyXml && api ? operationRoutesFromPolicy(policyXml, String(get(api, "value"))) : [],
     teams: teamsOf(resources, policyXml),
+    gatewayRegions: service ? gatewayRegionsOfService(service) : [],
     network: networkOf(resources, instances),
     accountAccess: accounts.map((account, i) => ({
       instance: instances[i].name,
@@ -337,51 +364,82 @@ function networkOf(resources: readonly RecordedResource[], instances: PlannedIns
   if (!type || type === "None") return undefined;
   const subnets = ofType(resources, "azure-native:network:Subnet");
   const groups = ofType(resources, "azure-native:network:NetworkSecurityGroup");
-  const [vnet] = ofType(resources, "azure-native:network:VirtualNetwork");
-  const [zone] = ofType(resources, "azure-native:privatedns:PrivateZone");
-  const groupDnsZone = ofType(resources, "azure-native:network:PrivateDnsZoneGroup")[0];
+  const zones = ofType(resources, "azure-native:privatedns:PrivateZone");
+  const links = ofType(resources, "azure-native:privatedns:VirtualNetworkLink");
+  const zoneGroups = ofType(resources, "azure-native:network:PrivateDnsZoneGroup");
   const serviceSubnet = String(get(service, "virtualNetworkConfiguration", "subnetResourceId") ?? "");
   const endpoints = ofType(resources, "azure-native:network:PrivateEndpoint");
+  const existingZones = [
+    ...new Set(
+      zoneGroups.flatMap((g) =>
+        ((get(g, "privateDnsZoneConfigs") ?? []) as { privateDnsZoneId?: string }[]).map((c) => String(c.privateDnsZoneId)),
+      ),
+    ),
+  ].filter((id) => !zones.some((z) => z.id === id));
   return {
     virtualNetworkType: type,
-    addressSpace: vnet ? ((get(vnet, "addressSpace", "addressPrefixes") ?? []) as string[]) : undefined,
-    subnets: subnets.map((subnet) => {
-      const nsg = groups.find((g) => g.id === get(subnet, "networkSecurityGroup", "id"));
-      const delegation = ((get(subnet, "delegations") ?? []) as { serviceName?: string }[])[0]?.serviceName;
-      return {
-        name: String(get(subnet, "subnetName")),
-        prefix: String(get(subnet, "addressPrefix")),
-        ...(delegation ? { delegation } : {}),
-        securityRules: nsg ? ((get(nsg, "securityRules") ?? []) as unknown[]).length : 0,
-      };
-    }),
+    virtualNetworks: ofType(resources, "azure-native:network:VirtualNetwork").map((vnet) => ({
+      location: get(vnet, "location") as string | undefined,
+      addressSpace: (get(vnet, "addressSpace", "addressPrefixes") ?? []) as string[],
+      subnets: subnets
+        .filter((subnet) => subnet.dependencies.includes(vnet.urn))
+        .map((subnet) => {
+          const nsg = groups.find((g) => g.id === get(subnet, "networkSecurityGroup", "id"));
+          const delegation = ((get(subnet, "delegations") ?? []) as { serviceName?: string }[])[0]?.serviceName;
+          return {
+            name: String(get(subnet, "subnetName")),
+            prefix: String(get(subnet, "addressPrefix")),
+            ...(delegation ? { delegation } : {}),
+            securityRules: nsg ? ((get(nsg, "securityRules") ?? []) as unknown[]).length : 0,
+          };
+        }),
+    })),
     existingSubnets: subnets.length
       ? []
-      : [
-          serviceSubnet,
-          ...endpoints.map((e) => String(get(e, "subnet", "id"))),
-        ].filter((id, i, all) => id && all.indexOf(id) === i),
+      : [serviceSubnet, ...endpoints.map((e) => String(get(e, "subnet", "id")))].filter(
+          (id, i, all) => id && all.indexOf(id) === i,
+        ),
     privateEndpoints: endpoints.map((e) => {
-      const connection = ((get(e, "privateLinkServiceConnections") ?? []) as { privateLinkServiceId?: string; groupIds?: string[] }[])[0];
+      const connection = (
+        (get(e, "privateLinkServiceConnections") ?? []) as { privateLinkServiceId?: string; groupIds?: string[] }[]
+      )[0];
       const instance = instances.find((i) => connection?.privateLinkServiceId?.endsWith(`/accounts/${i.accountName}`));
-      return { name: e.name, instance: instance?.name, groupIds: connection?.groupIds ?? [] };
+      return {
+        name: e.name,
+        instance: instance?.name,
+        location: get(e, "location") as string | undefined,
+        groupIds: connection?.groupIds ?? [],
+      };
     }),
-    dnsZone: zone
-      ? {
-          name: String(get(zone, "privateZoneName")),
-          created: true,
-          links: ofType(resources, "azure-native:privatedns:VirtualNetworkLink").length,
-        }
-      : groupDnsZone
-        ? {
-            name: String(
-              ((get(groupDnsZone, "privateDnsZoneConfigs") ?? []) as { privateDnsZoneId?: string }[])[0]?.privateDnsZoneId ?? "",
-            ),
-            created: false,
-            links: 0,
-          }
-        : undefined,
+    dnsZones: [
+      ...zones.map((zone) => ({
+        name: String(get(zone, "privateZoneName")),
+        created: true,
+        links: links.filter((l) => l.dependencies.includes(zone.urn)).length,
+      })),
+      ...existingZones.map((id) => ({ name: id, created: false, links: 0 })),
+    ],
   };
+}
+
+function gatewayRegionsOfService(service: RecordedResource): PlannedGatewayRegion[] {
+  const extra = (get(service, "additionalLocations") ?? []) as { location: string; sku: { capacity: number }; zones?: string[] }[];
+  const urls = (service.state.additionalLocations ?? []) as { location: string; gatewayRegionalUrl?: string }[];
+  const zones = get(service, "zones") as string[] | undefined;
+  return [
+    {
+      location: String(get(service, "location") ?? "(provider default)"),
+      units: Number(get(service, "sku", "capacity")),
+      ...(zones ? { zones } : {}),
+      regionalUrl: service.state.gatewayRegionalUrl as string | undefined,
+    },
+    ...extra.map((l) => ({
+      location: l.location,
+      units: l.sku.capacity,
+      ...(l.zones ? { zones: l.zones } : {}),
+      regionalUrl: urls.find((u) => u.location === l.location)?.gatewayRegionalUrl,
+    })),
+  ];
 }
 
 function teamsOf(resources: readonly RecordedResource[], policyXml: string | undefined): PlannedTeam[] {

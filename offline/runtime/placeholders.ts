@@ -2,6 +2,9 @@ import * as crypto from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { unwrapSecrets } from "./wireFormat";
 
+const regionalGatewayUrl = (service: string, region: string) =>
+  `https://${service}-${region}-01.regional.azure-api.net`;
+
 /*
  * What the mock runtime answers in Azure's place: ids, endpoints, keys and principal ids as
  * deterministic placeholders derived from resource names, so two runs of the same config produce
@@ -103,6 +106,13 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     case "azure-native:apimanagement:ApiManagementService": {
       const name = str(inputs.serviceName, args.name);
       state.gatewayUrl = `https://${name}.azure-api.net`;
+      // Azure's documented pattern for regional gateways, as common/apim.ts regionalGatewayUrl() writes
+      // it (repeated here: this folder imports nothing outside itself, so example stacks can copy it).
+      state.gatewayRegionalUrl = regionalGatewayUrl(name, str(inputs.location, "primary"));
+      state.additionalLocations = ((inputs.additionalLocations ?? []) as Record<string, unknown>[]).map((l) => ({
+        ...l,
+        gatewayRegionalUrl: regionalGatewayUrl(name, str(l.location, "secondary")),
+      }));
       state.identity = {
         ...(inputs.identity as object),
         principalId: placeholderGuid(`principal/${name}`),
