@@ -147,6 +147,19 @@ export async function runMocked(
   options: MockedRunOptions,
   program: () => Record<string, unknown>,
 ): Promise<ProgramRun> {
+  // The SDK captures a stack trace for every resource and internal promise; formatting them costs
+  // more than the run itself once source maps are on (tsx turns them on). Nothing reads them here:
+  // OPENAI_APIM_DEBUG=1 keeps them, for debugging a component under mocks.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.OPENAI_APIM_DEBUG) Error.stackTraceLimit = 0;
+  try {
+    return await record(options, program);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function record(options: MockedRunOptions, program: () => Record<string, unknown>): Promise<ProgramRun> {
   const recorded: RecordedResource[] = [];
   const invokes: string[] = [];
 
