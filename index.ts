@@ -58,6 +58,7 @@ const gateway = new ApimGateway("gateway", {
   specUrl: config.api.specUrl,
   backendTimeoutSeconds: config.api.backendTimeoutSeconds,
   monitoring: config.monitoring,
+  alerts: config.alerts,
   tokenLimit: config.tokenLimit,
   clientAuth: config.clientAuth,
   teams: config.teams,
@@ -91,6 +92,8 @@ export const workspaceId = gateway.workspaceId;
 /** Application Insights: turn on custom metrics with dimensions once (docs/operations.md). */
 export const appInsightsId = gateway.appInsightsId;
 export const appInsightsName = gateway.appInsightsName;
+/** The operations workbook (Azure portal: Monitor, Workbooks), undefined with monitoring off. */
+export const workbookId = gateway.workbook?.id;
 export const appInsightsConnectionString = gateway.appInsightsConnectionString;
 export const openAiEndpoints = openAi.backends.map((b) => ({
   name: b.name,

@@ -35,6 +35,15 @@ export function strictObject<T extends z.core.$ZodLooseShape>(shape: T, descript
 export const int = (min: number, max: number, allowed: string) =>
   z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 
+// RFC 5322 is far looser; this is the shape APIM's publisher e-mail field accepts in practice.
+const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+
+/** An e-mail address. */
+export const emailAddress = () =>
+  z
+    .string({ error: "an e-mail address such as platform@contoso.com" })
+    .regex(EMAIL_PATTERN, { error: "an e-mail address such as platform@contoso.com" });
+
 export const bool = () => z.boolean({ error: "true or false" });
 
 export const isoDuration = (what: string) =>

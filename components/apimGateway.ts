@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import type * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import * as authorization from "@pulumi/azure-native/authorization";
 import type * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
@@ -10,7 +11,10 @@ import { inferenceSpec, prepareSpec, routedOperations } from "../openapi/spec";
 import { fallbackRetryAfterSeconds, renderApiPolicy, type RetryPolicy } from "../policies/apiPolicy";
 import { clientEndpoint, gatewayArgsSchema, resolveRetryPolicy, type ApimGatewayArgs } from "./apimGatewayArgs";
 import { createGatewayBackends } from "./gatewayBackends";
+import { createGatewayAlerts, type GatewayAlerts } from "./gatewayAlerts";
+import { alertsOn, alertsSchema, deploymentCapacity } from "./gatewayAlertsArgs";
 import { createGatewayMonitoring, TOKEN_METRIC_NAMESPACE } from "./gatewayMonitoring";
+import { createGatewayWorkbook } from "./gatewayWorkbook";
 import { createDefaultProduct, createTeam, type GatewayTeam } from "./gatewayProducts";
 import { createPrivateEndpoints, type AccountPrivateEndpoint } from "./gatewayPrivateEndpoints";
 import { gatewayPlacement } from "./gatewayPlacement";
@@ -110,6 +114,10 @@ export class ApimGateway extends pulumi.ComponentResource {
   public readonly appInsightsId: pulumi.Output<string | undefined>;
   /** Application Insights component name (undefined with monitoring off). */
   public readonly appInsightsName: pulumi.Output<string | undefined>;
+  /** The operations workbook over the workspace (undefined with monitoring off). */
+  public readonly workbook?: applicationinsights.Workbook;
+  /** The action group and alert rules (undefined with monitoring or alerts off). */
+  public readonly alerts?: GatewayAlerts;
   /** Application Insights connection string, secret (undefined with monitoring off). */
   public readonly appInsightsConnectionString: pulumi.Output<string | undefined>;
 
@@ -245,6 +253,41 @@ export class ApimGateway extends pulumi.ComponentResource {
           parsed.monitoring,
         )
       : undefined;
+    if (monitoring) {
+      // The same resource ids scope every alert and panel, so a shared workspace shows this gateway only.
+      const scope = {
+        name,
+        parent: this,
+        resourceGroupName: parsed.resourceGroupName,
+        tags: parsed.tags,
+        suffix: suffix.result,
+        workspaceId: monitoring.workspaceId,
+        workspaceLocation: monitoring.workspaceLocation,
+        serviceId: this.service.id,
+        appInsightsId: monitoring.appInsightsId,
+        accountIds: parsed.backends.map((b) => b.resourceId as pulumi.Input<string>),
+      };
+      this.workbook = createGatewayWorkbook({
+        ...scope,
+        serviceName: this.service.name,
+        panels: { teams: !!parsed.teams?.length, accountLogs: parsed.monitoring.openAiDiagnosticSettings },
+      });
+      this.alerts = alertsOn(parsed.alerts, true)
+        ? createGatewayAlerts(
+            {
+              ...scope,
+              sku: parsed.sku.name,
+              multiRegion: gatewayRegions.length > 1,
+              openAiLogs: parsed.monitoring.openAiDiagnosticSettings,
+              capacity: deploymentCapacity(parsed.backends),
+              quotas: (parsed.teams ?? []).flatMap((t) =>
+                t.tokenQuota ? [{ team: t.name, tokens: t.tokenQuota.tokens, period: t.tokenQuota.period }] : [],
+              ),
+            },
+            parsed.alerts ?? alertsSchema.parse({}),
+          )
+        : undefined;
+    }
     this.workspaceId = pulumi.output(monitoring?.workspaceId);
     this.appInsightsId = pulumi.output(monitoring?.appInsightsId);
     this.appInsightsName = pulumi.output(monitoring?.appInsightsName);
@@ -348,6 +391,9 @@ export class ApimGateway extends pulumi.ComponentResource {
       appInsightsId: this.appInsightsId,
       appInsightsName: this.appInsightsName,
       appInsightsConnectionString: this.appInsightsConnectionString,
+      workbook: this.workbook,
+      actionGroup: this.alerts?.actionGroup,
+      alertRules: [...(this.alerts?.logAlerts ?? []), ...(this.alerts?.metricAlerts ?? [])],
     });
   }
 }

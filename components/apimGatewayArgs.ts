@@ -10,12 +10,15 @@ import {
   applicationIdsSchema,
   bool,
   declaredRegions,
+  emailAddress,
   int,
+  safeRecord,
   isoDuration,
   regionSchema,
   strictObject,
 } from "../common/validation";
 import { monitoringSchema, type GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
+import { alertsSchema, checkAlerts, type GatewayAlertsArgs } from "./gatewayAlertsArgs";
 import { inputOf, inputText, tagsInput } from "./inputs";
 import { deploymentNameSchema, nearGatewaysSchema } from "./openAiScaleSetArgs";
 import { checkTeams, teamsSchema, type TeamArgs } from "./teamArgs";
@@ -61,6 +64,8 @@ export interface ApimBackendArgs {
   deployments: string[];
   /** Gateway regions that count this account as near and try it first; default: gateway regions in the same part of the world. */
   nearGateways?: string[];
+  /** Tokens per minute each hosted deployment serves on this account (the token-usage alert compares usage with their sum); `OpenAiScaleSet` fills it in. */
+  tokensPerMinute?: { [deployment: string]: number };
 }
 
 /** An HTTP status range that counts as a failure. */
@@ -156,6 +161,8 @@ export interface ApimGatewayArgs {
   backendTimeoutSeconds?: number;
   /** Log Analytics, Application Insights, APIM diagnostics and token metrics; on by default. */
   monitoring?: GatewayMonitoringArgs;
+  /** Alert rules on the gateway's telemetry and who they notify; on by default with monitoring. */
+  alerts?: GatewayAlertsArgs;
   /** Limit tokens per minute per subscription key (azure-openai-token-limit). */
   tokenLimit?: TokenLimitArgs;
   /** Who may call: the subscription key (default) and/or Entra ID tokens. */
@@ -183,11 +190,7 @@ export const apimCapacitySchema = z
   .number({ error: "a whole number of scale units" })
   .int({ error: "a whole number of scale units" })
   .default(1);
-// RFC 5322 is far looser; this is the shape APIM's publisher e-mail field accepts in practice.
-const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
-export const publisherEmailSchema = z
-  .string({ error: "an e-mail address such as platform@contoso.com" })
-  .regex(EMAIL_PATTERN, { error: "an e-mail address such as platform@contoso.com" });
+export const publisherEmailSchema = emailAddress();
 export const publisherNameSchema = z
   .string({ error: "a non-empty organisation name (at most 100 characters)" })
   .min(1, { error: "a non-empty organisation name (at most 100 characters)" })
@@ -399,9 +402,23 @@ function backendSchema(additionalRegions: readonly string[]) {
         .array(deploymentNameSchema, { error: "a list of the deployment names this account hosts" })
         .min(1, { error: "a list of at least one deployment name this account hosts" }),
       nearGateways: nearGatewaysSchema(additionalRegions),
+      tokensPerMinute: safeRecord(
+        int(1, 1_000_000_000, "a whole number of tokens per minute ≥ 1"),
+        "a map from deployment name to the tokens per minute it serves on this account",
+      ).optional(),
     },
-    "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways? }",
+    "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways?, tokensPerMinute? }",
   ).superRefine((backend, ctx) => {
+    for (const deployment of Object.keys(backend.tokensPerMinute ?? {})) {
+      if (!backend.deployments.includes(deployment)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tokensPerMinute", deployment],
+          input: deployment,
+          message: `a deployment this backend hosts: one of ${backend.deployments.join(", ")}`,
+        });
+      }
+    }
     backend.deployments.forEach((d, i) => {
       const first = backend.deployments.findIndex((other) => other.toLowerCase() === d.toLowerCase());
       if (first !== i) {
@@ -436,6 +453,7 @@ export function gatewayArgsSchema(args: unknown) {
       specUrl: specUrlSchema,
       backendTimeoutSeconds: backendTimeoutSchema,
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+      alerts: alertsSchema.optional(),
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       teams: teamsSchema,
@@ -461,6 +479,7 @@ export function gatewayArgsSchema(args: unknown) {
       }
       seen.set(key, i);
     });
+    checkAlerts(parsed.alerts, parsed.monitoring.enabled, ctx, ["alerts"], "monitoring.enabled");
     const deployments = [...new Set(parsed.backends.flatMap((b) => b.deployments))];
     checkTeams(parsed.teams, { deployments, entraId: !!parsed.clientAuth.entraId, sku: parsed.sku.name }, ctx);
     checkGatewayNetwork(

@@ -57,13 +57,13 @@ export function diagnosticSettings(monitoring: ParsedMonitoring) {
   };
 }
 
-/** `/subscriptions/s/resourceGroups/rg/providers/P/type/name` -> { resourceGroupName, name }. */
-export function parseResourceId(id: string): { resourceGroupName: string; name: string } {
-  const match = /\/resourceGroups\/([^/]+)\/providers\/.+\/([^/]+)$/i.exec(id);
+/** `/subscriptions/s/resourceGroups/rg/providers/P/type/name` -> { subscriptionId, resourceGroupName, name }. */
+export function parseResourceId(id: string): { subscriptionId: string; resourceGroupName: string; name: string } {
+  const match = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/.+\/([^/]+)$/i.exec(id);
   if (!match) {
     throw new Error(`not an ARM resource id: ${id}`);
   }
-  return { resourceGroupName: match[1], name: match[2] };
+  return { subscriptionId: match[1], resourceGroupName: match[2], name: match[3] };
 }
 
 export interface MonitoringContext {
@@ -84,6 +84,8 @@ export interface MonitoringContext {
 
 export interface GatewayMonitoring {
   workspaceId: pulumi.Output<string>;
+  /** Region of the workspace (where log search alerts and the workbook live). */
+  workspaceLocation: pulumi.Output<string | undefined>;
   appInsightsId: pulumi.Output<string>;
   appInsightsName: pulumi.Output<string>;
   appInsightsConnectionString: pulumi.Output<string>;
@@ -100,8 +102,23 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
   const service = { resourceGroupName: ctx.resourceGroupName, serviceName: ctx.service.name };
 
   let workspaceId: pulumi.Output<string>;
+  let workspaceLocation: pulumi.Output<string | undefined>;
   if (monitoring.workspaceResourceId) {
     workspaceId = pulumi.output(monitoring.workspaceResourceId);
+    const existing = parseResourceId(monitoring.workspaceResourceId);
+    // The provider can only read a workspace in its own subscription; a central workspace elsewhere
+    // (a common landing-zone setup) gets the log alerts and workbook in the gateway's region instead,
+    // rather than a failed lookup stopping the deployment.
+    workspaceLocation = pulumi
+      .output(ctx.subscriptionId)
+      .apply((subscriptionId) =>
+        subscriptionId.toLowerCase() === existing.subscriptionId.toLowerCase()
+          ? operationalinsights.getWorkspaceOutput(
+              { resourceGroupName: existing.resourceGroupName, workspaceName: existing.name },
+              { parent },
+            ).location
+          : ctx.service.location,
+      );
   } else {
     const workspace = new operationalinsights.Workspace(
       `${name}-logs`,
@@ -116,6 +133,7 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
       { parent },
     );
     workspaceId = workspace.id;
+    workspaceLocation = workspace.location;
   }
 
   let appInsightsId: pulumi.Output<string>;
@@ -217,6 +235,7 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
 
   return {
     workspaceId,
+    workspaceLocation,
     appInsightsId,
     appInsightsName,
     appInsightsConnectionString: connectionString,

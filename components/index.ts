@@ -24,6 +24,9 @@ export type {
 } from "./gatewayNetworkArgs";
 export type { TeamArgs, TokenQuotaArgs } from "./teamArgs";
 export type { GatewayMonitoringArgs } from "./gatewayMonitoringArgs";
+export type { AlertSeveritiesArgs, AlertThresholdsArgs, GatewayAlertsArgs } from "./gatewayAlertsArgs";
+export type { GatewayAlerts } from "./gatewayAlerts";
+export { ALERT_RULES, ALERT_RULE_IDS, type AlertRule, type AlertRuleId } from "../queries/alertRules";
 export { OpenAiScaleSet, createSequentially } from "./openAiScaleSet";
 export type {
   OpenAiBackend,

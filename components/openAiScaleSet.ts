@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cognitiveservices from "@pulumi/azure-native/cognitiveservices";
 import * as random from "@pulumi/random";
+import { deploymentThroughput } from "../common/capacity";
 import { SUBDOMAIN_MAX_LENGTH, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import {
@@ -112,6 +113,12 @@ export class OpenAiScaleSet extends pulumi.ComponentResource {
         priority: instance.priority,
         weight: instance.weight,
         deployments: instance.deployments.map((d) => d.name),
+        tokensPerMinute: Object.fromEntries(
+          instance.deployments.flatMap((d) => {
+            const { tokensPerMinute } = deploymentThroughput(d.model, d.sku, d.capacity);
+            return tokensPerMinute === undefined ? [] : [[d.name, tokensPerMinute]];
+          }),
+        ),
         ...(instance.nearGateways ? { nearGateways: instance.nearGateways } : {}),
       });
     }

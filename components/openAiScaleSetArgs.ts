@@ -111,6 +111,8 @@ export interface OpenAiBackend {
   deployments: string[];
   /** Gateway regions that count this account as near (the instance's `nearGateways`). */
   nearGateways?: string[];
+  /** Tokens per minute each deployment serves here, where the model's rate is known (the gateway's token-usage alert). */
+  tokensPerMinute: { [deployment: string]: number };
 }
 
 /** Instance names: they become parts of Azure resource names. */

@@ -1,6 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { XMLValidator } from "fast-xml-parser";
+import { fileReader } from "../common/files";
 
 /*
  * A deliberately small template engine for the policy XML files in this folder:
@@ -15,17 +14,8 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
 }
 
-const templates = new Map<string, string>();
-
 /** Reads a template of this folder once per process. */
-export function loadTemplate(file: string): string {
-  let text = templates.get(file);
-  if (text === undefined) {
-    text = fs.readFileSync(path.join(__dirname, file), "utf8");
-    templates.set(file, text);
-  }
-  return text;
-}
+export const loadTemplate = fileReader(__dirname);
 
 export type TemplateValues = Record<string, string | number | boolean>;
 

@@ -35,6 +35,12 @@ export function stackOf(urn: string): string {
   return urn.split("::")[0].replace(/^urn:pulumi:/, "");
 }
 
+/** The stack's name when it looks like production (stack rules judge production stacks only). */
+function productionStack(args: StackValidationArgs): string | undefined {
+  const stack = args.resources.length ? stackOf(args.resources[0].urn) : "";
+  return isProductionStack(stack) ? stack : undefined;
+}
+
 type Props = Record<string, unknown>;
 const prop = (props: Props, ...path: string[]): unknown =>
   path.reduce<unknown>((value, key) => (value as Props | undefined)?.[key], props);
@@ -379,8 +385,8 @@ export const teamsHaveTokenLimit: StackValidationPolicy = {
     "In a production stack every team has a token rate limit, so no team can take the capacity the others share.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const stack = args.resources.length ? stackOf(args.resources[0].urn) : "";
-    if (!isProductionStack(stack)) return;
+    const stack = productionStack(args);
+    if (!stack) return;
     const teams: { team: string; xml: string; urn: string }[] = [];
     for (const policy of args.resources.filter((r) => r.type === PRODUCT_POLICY)) {
       const product = String(policy.props.productId ?? "");
@@ -407,6 +413,47 @@ export const teamsHaveTokenLimit: StackValidationPolicy = {
   },
 };
 
+const LOG_ALERT = "azure-native:monitor:ScheduledQueryRule";
+const METRIC_ALERT = "azure-native:monitor:MetricAlert";
+
+/** The action groups an alert rule tells; undefined while a preview cannot see them. */
+export function alertActionGroups(type: string, props: Props): string[] | undefined {
+  if (type === LOG_ALERT) return prop(props, "actions", "actionGroups") as string[] | undefined;
+  if (type === METRIC_ALERT) {
+    const actions = prop(props, "actions") as { actionGroupId?: string }[] | undefined;
+    return actions?.map((a) => a.actionGroupId ?? "");
+  }
+  return undefined;
+}
+
+export const productionAlertsNotify: StackValidationPolicy = {
+  name: "production-alerts-notify",
+  description:
+    "In a production stack the gateway has alert rules, and every rule tells someone (an e-mail, a webhook or an action group).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const stack = productionStack(args);
+    if (!stack) return;
+    const rules = args.resources.filter((r) => r.type === LOG_ALERT || r.type === METRIC_ALERT);
+    const gateways = args.resources.filter((r) => r.type === APIM);
+    if (gateways.length && rules.length === 0) {
+      report(
+        `Stack ${stack} looks like production but has no alert rules: nobody hears of a failing account, an exhausted pool or a busy gateway. Keep openai-apim:monitoring and openai-apim:alerts enabled.`,
+        gateways[0].urn,
+      );
+    }
+    for (const rule of rules) {
+      const groups = alertActionGroups(rule.type, rule.props);
+      if (groups && groups.length === 0) {
+        report(
+          `Stack ${stack} looks like production but alert rule ${rule.name} tells nobody; set openai-apim:alerts.emails, alerts.webhookUrl or alerts.actionGroupIds.`,
+          rule.urn,
+        );
+      }
+    }
+  },
+};
+
 /** Every rule of the pack, mandatory ones first. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   openAiLocalAuthDisabled,
@@ -419,6 +466,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   openAiPrivateInProduction,
   gatewaySurvivesZoneOrRegion,
   teamsHaveTokenLimit,
+  productionAlertsNotify,
   atLeastTwoRegions,
   poolHasSpillover,
   poolHasFailover,

@@ -18,6 +18,7 @@ import {
   tokenLimitSchema,
 } from "../components/apimGatewayArgs";
 import { monitoringSchema } from "../components/gatewayMonitoringArgs";
+import { alertsSchema, checkAlerts } from "../components/gatewayAlertsArgs";
 import { tagsSchema } from "../components/inputs";
 import { checkTeams, teamsSchema } from "../components/teamArgs";
 import { checkNetwork, networkFields } from "../components/gatewayNetworkArgs";
@@ -57,6 +58,7 @@ export const STACK_CONFIG_KEYS = [
   "retry",
   "api",
   "monitoring",
+  "alerts",
   "tokenLimit",
   "clientAuth",
   "teams",
@@ -125,6 +127,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
       retry: retryArgsSchema.default(retryArgsSchema.parse({})),
       api: apiSchema.default(apiSchema.parse({})),
       monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+      alerts: alertsSchema.optional(),
       tokenLimit: tokenLimitSchema.optional(),
       clientAuth: clientAuthSchema.default(clientAuthSchema.parse({})),
       teams: teamsSchema,
@@ -135,6 +138,7 @@ export function stackConfigSchema(additionalRegions: readonly string[] = []) {
   ).superRefine((config, ctx) => {
     checkInstances(config.instances, config.deployments, ctx);
     checkDeployments(config.deployments, ctx);
+    checkAlerts(config.alerts, config.monitoring.enabled, ctx, ["alerts"], "openai-apim:monitoring.enabled");
     checkHosting(config.instances, config.deployments, ctx);
     checkAvailability(config.instances, config.deployments, config.additionalModelAvailability, ctx);
     checkTeams(

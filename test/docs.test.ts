@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { DEPLOYMENT_NAME_RULE, INSTANCE_NAME_RULE } from "../components/openAiScaleSetArgs";
 import { stackConfigSchema } from "../program/stackConfig";
+import { ALERT_RULE_LIST } from "../queries/alertRules";
+import { workbookLayout } from "../queries/workbook";
 import { keyPaths, structure, type Schema } from "./zodShape";
 
 /*
@@ -83,12 +85,14 @@ describe("documentation", () => {
   });
 
   it("keeps the README to what a newcomer needs first", () => {
-    expect(files["README.md"].split("\n").length).to.be.below(350);
+    // Operating the gateway (alerts and the workbook's picture) is the one section every operator needs.
+    expect(files["README.md"].split("\n").length).to.be.below(375);
     for (const heading of [
       "Quick start",
       "Deploy",
       "Point your client at the gateway",
       "Configuration at a glance",
+      "Operating the gateway",
       "Documentation",
     ]) {
       expect(files["README.md"]).to.match(new RegExp(`^## ${heading}`, "m"));
@@ -108,6 +112,20 @@ describe("documentation", () => {
       "retry.statusCodes",
     ]);
     expect(paths.filter((p) => !reference.includes(`\`${p}\``))).to.deep.equal([]);
+  });
+
+  it("explains every alert with its default severity and threshold, and pictures the workbook as built", () => {
+    const section = files["README.md"].split("## Operating the gateway")[1].split("\n## ")[0];
+    const rows = section.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| Alert"));
+    const described = rows.filter((row) => !/^\|\s*-/.test(row));
+    expect(described).to.have.length(ALERT_RULE_LIST.length);
+    ALERT_RULE_LIST.forEach((rule, i) => {
+      expect(described[i]).to.contain(`${rule.title} (${rule.defaultSeverity})`);
+      expect(described[i]).to.match(new RegExp(`\\b${rule.defaultThreshold}\\b`));
+    });
+    expect(section).to.contain(workbookLayout({ teams: true, accountLogs: true }));
+    const operations = files["docs/operations.md"];
+    for (const rule of ALERT_RULE_LIST) expect(operations, rule.id).to.contain(rule.action);
   });
 
   it("states the name rules the code enforces", () => {

@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { expect } from "chai";
 
 /*
- * Layers point one way: shared helpers (common/) <- policy rendering and the API document
- * (policies/, openapi/) <- components <- program, offline tools and simulator. This test reads every
+ * Layers point one way: shared helpers (common/) <- policy rendering, the API document and the
+ * monitoring queries (policies/, openapi/, queries/) <- components <- program, offline tools and simulator. This test reads every
  * import in the repository and fails on one that points up, and on Pulumi imports in the pure layers.
  */
 
@@ -15,16 +15,27 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   common: [],
   policies: ["common"],
   openapi: ["common"],
-  components: ["common", "policies", "openapi"],
+  queries: ["common"],
+  components: ["common", "policies", "openapi", "queries"],
   simulator: ["common", "policies"],
   program: ["common", "components"],
   "index.ts": ["common", "components", "program"],
-  offline: ["common", "policies", "openapi", "components", "simulator", "program", "policy-pack", "index.ts"],
+  offline: [
+    "common",
+    "policies",
+    "openapi",
+    "queries",
+    "components",
+    "simulator",
+    "program",
+    "policy-pack",
+    "index.ts",
+  ],
   "policy-pack": ["common"],
 };
 
 /** Layers that must stay plain TypeScript: usable without a Pulumi engine (simulator, policy pack, tests). */
-const PURE = ["common", "policies", "openapi", "simulator"];
+const PURE = ["common", "policies", "openapi", "queries", "simulator"];
 
 /** Files of `common/` the policy pack (its own npm package, without this one's dependencies) may load. */
 const DEPENDENCY_FREE = ["common/apim.ts", "common/environment.ts"];

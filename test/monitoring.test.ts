@@ -199,6 +199,7 @@ describe("gateway monitoring options", () => {
     expect(
       parseResourceId("/subscriptions/s/resourceGroups/rg-x/providers/Microsoft.Insights/components/ai-1"),
     ).to.deep.equal({
+      subscriptionId: "s",
       resourceGroupName: "rg-x",
       name: "ai-1",
     });

@@ -147,6 +147,8 @@ describe("OpenAiScaleSet: 3 regions x 2 models", () => {
         priority: [1, 1, 2][i],
         weight: 1,
         deployments: ["gpt-4o", "embeddings"],
+        // Standard-style SKUs: 1,000 tokens per minute per unit of capacity.
+        tokensPerMinute: { "gpt-4o": 50_000, embeddings: 120_000 },
       })),
     );
     expect(accounts[0].id).to.match(/\/providers\/Microsoft\.CognitiveServices\/accounts\/openai-swedencentral-/);

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { main, parseCliArgs, runPlan } from "../offline/commands/plan";
 import { CAPACITY_SKEW_LIMIT, planChecks } from "../offline/plan/checks";
 import { packVerdicts } from "../offline/plan/packVerdicts";
-import { buildPlan, PLACEHOLDER_NOTE } from "../offline/plan/plan";
+import { buildPlan, PLACEHOLDER_NOTE, redactSecrets, SECRET_MARK } from "../offline/plan/plan";
 import { retryFromPolicy } from "../offline/plan/topology";
 import { retryCount } from "../policy-pack/policies";
 import { runProgram } from "../offline/runtime/program";
@@ -140,6 +140,66 @@ describe("npm run plan", () => {
     expect(md).to.contain('pool_gpt_4o_mini -- "p1 w1" --> openai_swedencentral_gpt_4o_mini');
     expect(md).to.contain('pool_gpt_4o_mini -- "p1 w1" --> openai_francecentral_gpt_4o_mini');
     expect(md).to.match(/openai_francecentral_gpt_4o_mini -- Entra ID --> openai_francecentral_[a-z0-9]{6}/);
+    expect(md).to.contain('alerts{{"5 alert rules"}}\n  logs -.-> alerts\n  oncall(["platform-team@contoso.com"])');
+  });
+
+  it("writes each log alert's query and the workbook with each panel's query, as deployed", () => {
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    const rules = plan.resources.filter((r: { type: string }) => r.type === "azure-native:monitor:ScheduledQueryRule");
+    expect(fs.readdirSync(path.join(dir, "alerts")).sort()).to.deep.equal(
+      rules.map((r: { name: string }) => `${r.name.replace("gateway-alert-", "")}.kql`).sort(),
+    );
+    for (const rule of rules) {
+      const file = path.join(dir, "alerts", `${rule.name.replace("gateway-alert-", "")}.kql`);
+      expect(fs.readFileSync(file, "utf8")).to.equal(rule.inputs.criteria.allOf[0].query);
+    }
+    const workbook = plan.resources.find(
+      (r: { type: string }) => r.type === "azure-native:applicationinsights:Workbook",
+    );
+    const content = JSON.parse(fs.readFileSync(path.join(dir, "workbook", "workbook.json"), "utf8"));
+    expect(content).to.deep.equal(JSON.parse(workbook.inputs.serializedData));
+    for (const item of content.items.filter((i: { type: number }) => i.type === 3)) {
+      expect(fs.readFileSync(path.join(dir, "workbook", `${item.name}.kql`), "utf8")).to.equal(
+        item.content.query + "\n",
+      );
+    }
+  });
+
+  it("lists every alert with its threshold, window and who it tells", () => {
+    expect(result.stdout).to.contain("Alerts (5; npm run plan writes each log rule's query to alerts/):");
+    expect(result.stdout).to.contain(
+      "  - Pool exhausted: clients refused [severity 1, error]: Requests ≥ 5 per Region over 5 min, checked every 5 min; tells platform-team@contoso.com",
+    );
+    expect(result.stdout).to.contain(
+      "Sustained throttling of a deployment [severity 3, informational]: ThrottledPercent ≥ 20 per Deployment in 3 windows of 5 min in a row",
+    );
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    expect(plan.operations.alerts.map((a: { id: string }) => a.id)).to.deep.equal([
+      "backendFailing",
+      "poolExhausted",
+      "throttling",
+      "tokenUsage",
+      "gatewayCapacity",
+    ]);
+    expect(plan.operations.alerts[4]).to.include({ measure: "CpuPercent_Gateway (average)", threshold: 75 });
+    expect(plan.operations.workbookPanels).to.include("Latency percentiles (ms)");
+  });
+
+  it("shows [secret] in plan.json where the program sends a secret (a CI artifact must not leak one)", () => {
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8"));
+    const logger = plan.resources.find((r: { type: string }) => r.type === "azure-native:apimanagement:Logger");
+    expect(logger.inputs.credentials.connectionString).to.equal(SECRET_MARK);
+    expect(logger.inputs.loggerType).to.equal("applicationInsights");
+    expect(JSON.stringify(plan)).to.not.contain("InstrumentationKey=");
+  });
+
+  it("redacts secrets at any depth, list items included, and leaves the recorded inputs alone", () => {
+    const inputs = { webhookReceivers: [{ name: "webhook", serviceUri: "https://hooks.contoso.com/t0ken" }], n: 1 };
+    expect(redactSecrets(inputs, ["webhookReceivers.0.serviceUri", "missing.path"])).to.deep.equal({
+      webhookReceivers: [{ name: "webhook", serviceUri: SECRET_MARK }],
+      n: 1,
+    });
+    expect(inputs.webhookReceivers[0].serviceUri).to.equal("https://hooks.contoso.com/t0ken");
   });
 
   it("prints plan.json with --json", async () => {

@@ -57,6 +57,7 @@ describe("policy pack", function () {
       ["openai-private-in-production", "mandatory"],
       ["gateway-survives-zone-or-region", "mandatory"],
       ["teams-have-token-limit", "mandatory"],
+      ["production-alerts-notify", "mandatory"],
       ["at-least-two-regions", "advisory"],
       ["pool-has-spillover", "advisory"],
       ["pool-has-failover", "advisory"],
@@ -186,6 +187,21 @@ describe("policy pack", function () {
     );
     expect(await violations(pack.teamsHaveTokenLimit, await stack("prod", entra))).to.deep.equal([
       "Stack prod looks like production but team open has no token rate limit; set teams[].tokensPerMinute.",
+    ]);
+  });
+
+  it("production-alerts-notify: fails alert rules that tell nobody, or none at all, in a stack called prod", async () => {
+    expect(await violations(pack.productionAlertsNotify, prodStack)).to.deep.equal([]);
+    const silent = withConfig(dev, "alerts", { emails: [] });
+    expect(await violations(pack.productionAlertsNotify, await stack("dev", silent))).to.deep.equal([]);
+    const found = await violations(pack.productionAlertsNotify, await stack("prod", silent));
+    expect(found).to.have.length(5);
+    expect(found).to.include(
+      "Stack prod looks like production but alert rule gateway-alert-backend-failing tells nobody; set openai-apim:alerts.emails, alerts.webhookUrl or alerts.actionGroupIds.",
+    );
+    const off = withConfig(dev, "alerts", { enabled: false });
+    expect(await violations(pack.productionAlertsNotify, await stack("prod", off))).to.deep.equal([
+      "Stack prod looks like production but has no alert rules: nobody hears of a failing account, an exhausted pool or a busy gateway. Keep openai-apim:monitoring and openai-apim:alerts enabled.",
     ]);
   });
 

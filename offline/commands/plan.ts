@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { architectureMarkdown, openApiArtifact } from "../plan/artifacts";
+import { architectureMarkdown, openApiArtifact, operationsArtifacts } from "../plan/artifacts";
 import { buildPlan, type PlanResult } from "../plan/plan";
 import { summarize } from "../plan/summary";
 import { runProgram } from "../runtime/program";
@@ -14,8 +14,8 @@ and shows what would be sent to Azure. No Azure account or Pulumi CLI needed.
 
   --stack <name>       read Pulumi.<name>.yaml (default: dev)
   --stack-file <path>  read this stack file instead (e.g. Pulumi.prod.yaml.example)
-  --out <dir>          where to write plan.json, policy.xml, openapi.json, architecture.md
-                       (default: plan/<stack>/)
+  --out <dir>          where to write plan.json, policy.xml, openapi.json, architecture.md and
+                       the alert and workbook queries (alerts/, workbook/; default: plan/<stack>/)
   --json               print plan.json to stdout instead of the summary
 `;
 
@@ -35,9 +35,15 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   return buildPlan(run.resources, options.stack);
 }
 
-/** Writes the four artifacts; returns the folder. */
+/** Writes the artifacts (plan, policy, API, architecture, alert and workbook queries); returns the folder. */
 export function writeArtifacts(result: PlanResult, dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
+  // A rule or panel dropped since the last plan must not leave its old query behind.
+  for (const folder of ["alerts", "workbook"]) fs.rmSync(path.join(dir, folder), { recursive: true, force: true });
+  for (const [file, text] of Object.entries(operationsArtifacts(result.operations))) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
   fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(result.plan, null, 2) + "\n");
   fs.writeFileSync(path.join(dir, "policy.xml"), result.topology.policyXml ?? "");
   fs.writeFileSync(path.join(dir, "openapi.json"), openApiArtifact(result.topology));

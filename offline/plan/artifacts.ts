@@ -1,3 +1,4 @@
+import type { PlannedOperations } from "./operations";
 import type { PlanDocument } from "./plan";
 import type { Topology } from "./topology";
 
@@ -32,6 +33,12 @@ export function architectureMarkdown(plan: PlanDocument, topology: Topology): st
   }
   if (topology.monitoring.diagnosticSettings > 0) {
     lines.push('  logs[("Log Analytics +<br/>Application Insights")]', "  apim -.-> logs");
+    const alerts = plan.operations.alerts;
+    if (alerts.length) {
+      lines.push(`  alerts{{"${alerts.length} alert rules"}}`, "  logs -.-> alerts");
+      const told = [...new Set(alerts.map((a) => a.tells))];
+      lines.push(`  oncall(["${told.join("<br/>").replace(/"/g, "'")}"])`, "  alerts -.-> oncall");
+    }
   }
   return [
     `# Architecture of stack "${plan.stack}"`,
@@ -53,4 +60,27 @@ export function openApiArtifact(topology: Topology): string {
   return topology.openApi.format === "openapi+json-link"
     ? JSON.stringify({ importedFromLink: topology.openApi.value }, null, 2) + "\n"
     : topology.openApi.value;
+}
+
+/** The operations artifacts: each log alert's query, the workbook as deployed and each panel's query. */
+export function operationsArtifacts(ops: PlannedOperations): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const alert of ops.alerts) {
+    if (alert.query !== undefined) {
+      files[`alerts/${alert.key}.kql`] = alert.query;
+    }
+  }
+  if (ops.workbook) {
+    files["workbook/workbook.json"] = JSON.stringify(JSON.parse(ops.workbook.content), null, 2) + "\n";
+    for (const panel of ops.workbook.panels) {
+      files[`workbook/${panel.name}.kql`] = panel.query + "\n";
+    }
+  }
+  return files;
+}
+
+/** What `npm run plan` writes, for its closing line. */
+export function artifactFiles(ops: PlannedOperations): string[] {
+  const folders = [...new Set(Object.keys(operationsArtifacts(ops)).map((f) => `${f.split("/")[0]}/`))];
+  return ["plan.json", "policy.xml", "openapi.json", "architecture.md", ...folders];
 }

@@ -89,7 +89,7 @@ export function teamWarnings(model: GatewayModel): string[] {
 export const CUSTOM_METRIC_DIMENSIONS_STEP =
   "Token metrics are emitted with dimensions, which Application Insights keeps only with custom metrics with dimensions on; " +
   "azure-native cannot set it. Once after the first `pulumi up`: az resource update --ids $(pulumi stack output appInsightsId) " +
-  "--set properties.CustomMetricsOptedInType=WithDimensions (docs/operations.md).";
+  "--set properties.CustomMetricsOptedInType=WithDimensions (docs/operations.md); the token-usage and team-quota alerts and the workbook's token panels split by those dimensions.";
 
 export function planChecks(model: GatewayModel, topology?: Topology): string[] {
   const warnings: string[] = topology ? availabilityWarnings(topology) : [];

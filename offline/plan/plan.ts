@@ -3,6 +3,7 @@ import type { GatewayModel } from "../../simulator/model";
 import type { RecordedResource } from "../runtime/recorder";
 import { capacityOf, planChecks } from "./checks";
 import { gatewayModelOf } from "./gatewayModel";
+import { operationsOf, receivers, type PlannedAlert, type PlannedOperations } from "./operations";
 import { packVerdicts, type PackVerdict } from "./packVerdicts";
 import { describeProbe, resilienceProbe, type ResilienceProbe } from "./resilienceProbe";
 import { topologyOf, type Topology } from "./topology";
@@ -17,6 +18,11 @@ export interface PlanDocument {
   capacity: DeploymentCapacity[];
   /** What clients can call and with which credentials (read back from the API and its policy). */
   clients: { callerAuth: Topology["callerAuth"]; operations: Topology["operations"] };
+  /** Alert rules (what, threshold, window, who is told) and the workbook's panels. */
+  operations: {
+    alerts: (Omit<PlannedAlert, "query" | "actionGroups"> & { tells: string })[];
+    workbookPanels: string[];
+  };
   /** The resilience model's answer to one standard outage (see resilienceProbe.ts). */
   resilience?: ResilienceProbe;
   /** The policy pack's verdicts on these resources (the rules `pulumi preview --policy-pack` enforces). */
@@ -29,6 +35,7 @@ export interface PlanResult {
   plan: PlanDocument;
   topology: Topology;
   model: GatewayModel;
+  operations: PlannedOperations;
 }
 
 export const PLACEHOLDER_NOTE =
@@ -46,12 +53,37 @@ const SIMULATED_POLICIES = new Set([
   "gateway-retries-pool-members",
 ]);
 
+/** What plan.json shows in place of an input the program sends as a secret. */
+export const SECRET_MARK = "[secret]";
+
+/**
+ * The inputs with every value sent as a secret (a webhook URL, a connection string) replaced by
+ * SECRET_MARK: plan.json is a CI artifact and feeds a pull-request comment.
+ */
+export function redactSecrets(inputs: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  if (paths.length === 0) return inputs;
+  const copy = structuredClone(inputs);
+  for (const path of paths) {
+    const keys = path.split(".");
+    let node: unknown = copy;
+    for (const key of keys.slice(0, -1)) {
+      node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined;
+    }
+    const last = keys[keys.length - 1];
+    if (node !== null && typeof node === "object" && last in node) {
+      (node as Record<string, unknown>)[last] = SECRET_MARK;
+    }
+  }
+  return copy;
+}
+
 export async function buildPlan(
   resources: readonly RecordedResource[],
   stack: string,
   project = "openai-apim",
 ): Promise<PlanResult> {
   const topology = topologyOf(resources);
+  const operations = operationsOf(resources);
   const model = gatewayModelOf(topology);
   const resilience = resilienceProbe(model);
   const sorted = [...resources].sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
@@ -70,15 +102,22 @@ export async function buildPlan(
       name: r.name,
       parent: r.parent ? logicalName(r.parent) : "",
       dependsOn: r.dependencies.map(logicalName).sort(),
-      inputs: r.inputs,
+      inputs: redactSecrets(r.inputs, r.secretInputs),
     })),
     capacity: capacityOf(model),
     clients: { callerAuth: topology.callerAuth, operations: topology.operations },
+    operations: {
+      alerts: operations.alerts.map(({ query: _query, actionGroups: _groups, ...alert }) => ({
+        ...alert,
+        tells: receivers(operations, { ...alert, actionGroups: _groups }),
+      })),
+      workbookPanels: operations.workbook?.panels.map((p) => p.title) ?? [],
+    },
     resilience,
     policyPack: (await packVerdicts(resources)).map((verdict) =>
       simulated && SIMULATED_POLICIES.has(verdict.policy) ? { ...verdict, simulated } : verdict,
     ),
     warnings: planChecks(model, topology),
   };
-  return { plan, topology, model };
+  return { plan, topology, model, operations };
 }

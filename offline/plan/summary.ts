@@ -2,6 +2,8 @@ import { teamLoad, type DeploymentCapacity } from "../../common/capacity";
 import type { RoutedOperation } from "../../common/operationRouting";
 import { clientEndpoint } from "../../components/apimGatewayArgs";
 import type { PlanResult } from "./plan";
+import { artifactFiles } from "./artifacts";
+import { describeOperations } from "./operations";
 import { describeProbe } from "./resilienceProbe";
 import { poolMembers, type PlannedTeam, type Topology } from "./topology";
 
@@ -10,7 +12,7 @@ const ranges = (codes: { min: number; max: number }[]) =>
   codes.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`)).join(", ");
 
 /** The human-readable summary printed by `npm run plan`. */
-export function summarize({ plan, topology }: PlanResult, artifactsDir?: string): string {
+export function summarize({ plan, topology, operations }: PlanResult, artifactsDir?: string): string {
   const lines: string[] = [];
   lines.push(`Offline plan for stack "${plan.stack}" (project ${plan.project}): ${plan.resources.length} resources`);
   lines.push(`Note: ${plan.note}`, "");
@@ -87,6 +89,7 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
   lines.push(...describeRegions(topology));
   lines.push(...describeTeams(topology.teams, plan.capacity));
   lines.push(...describeNetwork(topology));
+  lines.push(...describeOperations(operations));
 
   if (plan.resilience) {
     lines.push("", `Resilience (simulated; npm run simulate for more): ${describeProbe(plan.resilience)}`);
@@ -107,7 +110,7 @@ export function summarize({ plan, topology }: PlanResult, artifactsDir?: string)
     lines.push(`  - ${warning}`);
   }
   if (artifactsDir) {
-    lines.push("", `Artifacts in ${artifactsDir}: plan.json, policy.xml, openapi.json, architecture.md`);
+    lines.push("", `Artifacts in ${artifactsDir}: ${artifactFiles(operations).join(", ")}`);
   }
   return lines.join("\n") + "\n";
 }

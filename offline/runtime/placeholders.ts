@@ -181,5 +181,14 @@ export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unkn
       connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://placeholder.in.applicationinsights.azure.com/`,
     };
   }
+  if (args.token === "azure-native:operationalinsights:getWorkspace") {
+    const { resourceGroupName, workspaceName } = args.inputs as Record<string, string>;
+    return {
+      id: `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/${resourceGroupName}/providers/Microsoft.OperationalInsights/workspaces/${workspaceName}`,
+      name: workspaceName,
+      // The offline runtime cannot know where an existing workspace is; this placeholder says so.
+      location: "existing-workspace-region",
+    };
+  }
   throw new Error(`The offline runtime has no answer for the invoke ${args.token}`);
 }

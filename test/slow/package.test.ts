@@ -65,6 +65,7 @@ const PACKAGE_SOURCES = [
   "common",
   "policies",
   "openapi",
+  "queries",
   "components",
   "simulator",
 ];
@@ -101,7 +102,7 @@ describe("the npm package", function () {
 
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("ships compiled JavaScript, declarations, policy templates, the OpenAPI document and PulumiPlugin.yaml", () => {
+  it("ships compiled JavaScript, declarations, policy and query templates, the OpenAPI document and PulumiPlugin.yaml", () => {
     expect(packedFiles).to.include.members([
       "dist/components/index.js",
       "dist/components/index.d.ts",
@@ -109,6 +110,8 @@ describe("the npm package", function () {
       "dist/policies/openai-api.xml",
       "dist/policies/retry-pool.xml",
       "dist/policies/responses-lookup.xml",
+      "dist/queries/alerts/backend-failing.kql",
+      "dist/queries/workbook/latency.kql",
       "dist/openapi/openai-inference.json",
       "dist/common/errors.js",
       "dist/simulator/index.js",

@@ -17,7 +17,14 @@ describe("npm run plan from a shell", function () {
     });
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain('Offline plan for stack "dev"');
-    expect(fs.readdirSync(dir).sort()).to.deep.equal(["architecture.md", "openapi.json", "plan.json", "policy.xml"]);
+    expect(fs.readdirSync(dir).sort()).to.deep.equal([
+      "alerts",
+      "architecture.md",
+      "openapi.json",
+      "plan.json",
+      "policy.xml",
+      "workbook",
+    ]);
   });
 
   it("prints a config error without a stack trace and exits 1", () => {
