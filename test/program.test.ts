@@ -22,6 +22,16 @@ describe("the program with the dev stack", () => {
     });
   });
 
+  it("runs inside its stack as pulumi up does: top-level resources keep their URNs and no parent", () => {
+    const [rg] = ofType(run.resources, TYPES.resourceGroup);
+    expect(rg.parent).to.equal("");
+    expect(rg.urn).to.equal(`urn:pulumi:dev::openai-apim::${TYPES.resourceGroup}::rg`);
+    expect(run.resources.map((r) => r.type)).to.not.include("pulumi:pulumi:Stack");
+    const gateway = run.resources.find((r) => r.type === "openai-apim:index:ApimGateway")!;
+    expect(gateway.parent).to.equal("");
+    expect(ofType(run.resources, TYPES.apiPolicy)[0].parent).to.equal(gateway.urn);
+  });
+
   it("creates exactly the accounts and deployments the config describes", () => {
     const accounts = ofType(run.resources, TYPES.account);
     expect(accounts.map((a) => input(a, "location"))).to.deep.equal(config.instances.map((i) => i.location));

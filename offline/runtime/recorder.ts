@@ -75,6 +75,25 @@ interface RegisterResponse {
 }
 type Monitor = { registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): unknown };
 
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * azure-native gives every resource an alias per earlier API version of its type (25 for a Backend),
+ * which the SDK turns into URN outputs one by one: five sixths of a mocked run's time. They only
+ * matter to an engine matching old state; nothing here has state, and no record includes them.
+ */
+function withoutTypeAliases(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult {
+  return { props: args.props, opts: { ...args.opts, aliases: [] } };
+}
+
+/**
+ * A URN as the engine writes it: the mock monitor puts the root stack's type in front of every
+ * resource's type chain, the engine leaves it out.
+ */
+function engineUrn(urn: string): string {
+  return urn.replace(`::${STACK_TYPE}$`, "::");
+}
+
 /** The record a registration request describes; URN, id and state follow from the response. */
 function fromRequest(req: RegisterRequest): RecordedResource {
   const propertyDependencies: Record<string, string[]> = {};
@@ -179,7 +198,15 @@ async function record(options: MockedRunOptions, program: () => Record<string, u
 
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   const register = monitor.registerResource.bind(monitor);
+  let stackUrn = "";
   monitor.registerResource = (req, callback) => {
+    if (req.getType() === STACK_TYPE) {
+      // The stack's own registration, as the engine gets it from every program; not a resource of ours.
+      return register(req, (err, res) => {
+        stackUrn = (res as RegisterResponse | undefined)?.getUrn() ?? "";
+        callback(err, res);
+      });
+    }
     const record = fromRequest(req);
     recorded.push(record);
     options.onRegister?.(record);
@@ -189,12 +216,32 @@ async function record(options: MockedRunOptions, program: () => Record<string, u
     });
   };
 
-  let exported: Record<string, unknown>;
+  let exported: Record<string, unknown> = {};
+  let failure: { error: unknown } | undefined;
   try {
-    exported = program();
+    // Inside the stack resource, as `pulumi up` runs a program, so that a stack transformation applies.
+    // The program's error is kept, not thrown in there: the stack would leave it unhandled.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(withoutTypeAliases);
+      try {
+        exported = program();
+      } catch (error) {
+        failure = { error };
+      }
+      return {};
+    });
   } finally {
     // Public "wait until every RPC has finished", as the language host does after a program.
     await pulumi.runtime.disconnect();
+  }
+  if (failure) throw failure.error;
+  for (const record of recorded) {
+    record.urn = engineUrn(record.urn);
+    record.parent = record.parent === stackUrn ? "" : engineUrn(record.parent);
+    record.dependencies = record.dependencies.map(engineUrn);
+    for (const [key, urns] of Object.entries(record.propertyDependencies)) {
+      record.propertyDependencies[key] = urns.map(engineUrn);
+    }
   }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];

@@ -38,5 +38,9 @@ describe("npm run plan from a shell", function () {
     expect(run.status).to.equal(1);
     expect(run.stderr).to.contain('azure-native:location: got "swedencentrl"');
     expect(run.stderr).to.not.match(/\n\s+at /);
+    // Nothing but the message: no crash report of an unhandled rejection after it.
+    const lines = run.stderr.split("\n").filter((line) => line.trim() !== "");
+    expect(lines[0]).to.match(/^Invalid stack config/);
+    for (const line of lines.slice(1)) expect(line).to.match(/^ {2}- openai-apim:|^ {2}- azure-native:/);
   });
 });
