@@ -87,3 +87,11 @@ export function areaOf(region: string): RegionArea | undefined {
     (REGION_AREAS[area] as readonly string[]).includes(region),
   );
 }
+
+/**
+ * A region's short name ("swedencentral") from what Azure may answer instead: some resources report
+ * their location by display name ("Sweden Central"), API Management among them.
+ */
+export function shortRegionName(location: string): string {
+  return location.replace(/\s+/g, "").toLowerCase();
+}

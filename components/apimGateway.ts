@@ -5,6 +5,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import type * as network from "@pulumi/azure-native/network";
 import * as random from "@pulumi/random";
 import { CLASSIC_TIERS } from "../common/apim";
+import { shortRegionName } from "../common/regions";
 import { APIM_NAME_MAX_LENGTH, dnsLabel, uniqueName } from "../common/naming";
 import { parseArgs } from "../common/validation";
 import { inferenceSpec, prepareSpec, routedOperations } from "../openapi/spec";
@@ -358,12 +359,15 @@ export class ApimGateway extends pulumi.ComponentResource {
     }
 
     this.gatewayUrl = this.service.gatewayUrl;
+    // Keyed by short region names as configured: Azure reports the service's locations by display name.
     this.regionalGatewayUrls = pulumi
       .all([this.service.location, this.service.gatewayRegionalUrl, this.service.additionalLocations])
       .apply(([location, primary, additional]): Record<string, string> => {
         const urls: Record<string, string> = {};
-        if (primary) urls[location] = primary;
-        for (const l of additional ?? []) if (l.gatewayRegionalUrl) urls[l.location] = l.gatewayRegionalUrl;
+        if (primary) urls[shortRegionName(parsed.location ?? location)] = primary;
+        for (const l of additional ?? []) {
+          if (l.gatewayRegionalUrl) urls[shortRegionName(l.location)] = l.gatewayRegionalUrl;
+        }
         return urls;
       });
     this.endpoint = this.service.gatewayUrl.apply((url) => clientEndpoint(url, parsed.apiPath));

@@ -117,7 +117,7 @@ export function createGatewayMonitoring(ctx: MonitoringContext, monitoring: Pars
               { resourceGroupName: existing.resourceGroupName, workspaceName: existing.name },
               { parent },
             ).location
-          : ctx.service.location,
+          : pulumi.output(ctx.location ?? ctx.service.location),
       );
   } else {
     const workspace = new operationalinsights.Workspace(

@@ -171,6 +171,7 @@ export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: 
     weight: account.weight,
   }));
   const regions: RegionRouting[] = [];
+  const poolParts = new Map<DeploymentPool, string[]>(pools.map((pool) => [pool, ["pool", pool.deployment]]));
   if (gatewayRegions.length > 1) {
     const near = (region: string) => (name: string) =>
       isNear(
@@ -190,13 +191,24 @@ export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: 
         pools: pools.map((pool) => {
           const members = ordered(region, pool);
           const same = members.every((m, i) => m.priority === pool.members[i].priority);
-          return same
-            ? pool
-            : { deployment: pool.deployment, poolId: backendEntityId("pool", pool.deployment, region), members };
+          if (same) return pool;
+          const regional = {
+            deployment: pool.deployment,
+            poolId: backendEntityId("pool", pool.deployment, region),
+            members,
+          };
+          poolParts.set(regional, ["pool", pool.deployment, region]);
+          return regional;
         }),
       });
     }
     for (const r of regions.slice(1)) for (const p of r.pools) if (!pools.includes(p)) pools.push(p);
+    // A regional pool's id can equal another deployment's ("chat" in eastus, deployment "chat-eastus").
+    for (const { pool, id } of distinct(
+      pools.map((pool) => ({ pool, id: pool.poolId, parts: poolParts.get(pool)! })),
+    )) {
+      pool.poolId = id;
+    }
   }
   return { deployments, backends, pools, accounts: accountBackends, regions };
 }

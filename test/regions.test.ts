@@ -2,11 +2,12 @@ import * as path from "node:path";
 import type { PolicyResource } from "@pulumi/policy";
 import { expect } from "chai";
 import { regionalGatewayUrl } from "../common/apim";
+import { shortRegionName } from "../common/regions";
 import { isNear, regionalPriorities, routingTable } from "../components/gatewayRouting";
 import { runPlan } from "../offline/commands/plan";
 import { readScenario } from "../offline/commands/simulate";
 import { evaluatePolicy, policyResources } from "../offline/plan/packVerdicts";
-import { summarize } from "../offline/plan/summary";
+import { describeRegions, summarize } from "../offline/plan/summary";
 import { findAll, parseXml } from "../offline/plan/xml";
 import { runProgram } from "../offline/runtime/program";
 import type { ProgramRun } from "../offline/runtime/recorder";
@@ -168,8 +169,19 @@ describe("gateway regions: a Premium gateway in three regions with zones, in a p
       eastus2: `https://${service}-eastus2-01.regional.azure-api.net`,
       japaneast: `https://${service}-japaneast-01.regional.azure-api.net`,
     });
+    // Keyed as configured, although Azure (and the offline runtime) report locations by display name.
+    expect(ofType(run.resources, TYPES.service)[0].state.location).to.equal("Sweden Central");
+    expect(shortRegionName("East US 2")).to.equal("eastus2");
     // The offline runtime's placeholder and the library's helper write the same documented pattern.
     expect(regionalGatewayUrl(service, "eastus2")).to.equal(urls.eastus2);
+  });
+
+  it("warns in the plan about one region with fewer than two zones, as the pack judges it", () => {
+    const line = (zones?: string[]) =>
+      describeRegions({ gatewayRegions: [{ location: "swedencentral", units: 2, zones }], routes: [] } as never)[1];
+    expect(line(undefined)).to.contain("a zone or region outage stops the gateway");
+    expect(line(["1"])).to.contain("fewer than two zones");
+    expect(line(["1", "2"])).to.equal("Gateway region: swedencentral, 2 unit(s), zones 1, 2");
   });
 
   it("prints the order per gateway region in the plan", async () => {

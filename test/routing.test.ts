@@ -49,6 +49,25 @@ describe("the gateway's routing table", () => {
     expect(first).to.match(/^openai-a-b-x-[0-9a-f]{8}$/);
   });
 
+  it("keeps a gateway region's own pool apart from a deployment named like it (chat in eastus, chat-eastus)", () => {
+    const table = routingTable(
+      [
+        { name: "se", location: "swedencentral", priority: 1, weight: 1, deployments: ["chat", "chat-eastus"] },
+        { name: "us", location: "eastus", priority: 1, weight: 1, deployments: ["chat", "chat-eastus"] },
+      ],
+      ["swedencentral", "eastus"],
+    );
+    const ids = table.pools.map((p) => p.poolId);
+    expect(ids).to.have.length(4);
+    expect(new Set(ids).size).to.equal(4);
+    // Each region's routes name pools of the right deployment, whatever their ids became.
+    for (const region of table.regions) {
+      for (const pool of region.pools) expect(table.pools).to.include(pool);
+      expect(region.pools.map((p) => p.deployment)).to.deep.equal(["chat", "chat-eastus"]);
+    }
+    expect(ids.filter((id) => /^pool-chat-eastus-[0-9a-f]{8}$/.test(id))).to.have.length(2);
+  });
+
   it("reports a pool above APIM's member limit", () => {
     const many = Array.from({ length: 31 }, (_, i) => ({
       name: `n${i}`,

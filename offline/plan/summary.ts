@@ -1,6 +1,7 @@
 import { teamLoad, type DeploymentCapacity } from "../../common/capacity";
 import type { RoutedOperation } from "../../common/operationRouting";
 import { clientEndpoint } from "../../components/apimGatewayArgs";
+import { gatewaySurvivesAnOutage } from "../../policy-pack/policies";
 import type { PlanResult } from "./plan";
 import { artifactFiles } from "./artifacts";
 import { describeOperations } from "./operations";
@@ -227,7 +228,9 @@ export function describeRegions(topology: Topology): string[] {
   const describe = (r: (typeof regions)[number]) =>
     `${r.units} unit(s), ${r.zones ? `zones ${r.zones.join(", ")}` : "no zones"}`;
   if (regions.length === 1) {
-    return ["", `Gateway region: ${regions[0].location}, ${describe(regions[0])}${regions[0].zones ? "" : " (one region and no zones: a zone or region outage stops the gateway)"}`];
+    // The pack's rule (gateway-survives-zone-or-region), so the plan and the pack never disagree.
+    const survives = gatewaySurvivesAnOutage({ zones: regions[0].zones ?? [] });
+    return ["", `Gateway region: ${regions[0].location}, ${describe(regions[0])}${survives ? "" : " (one region, fewer than two zones: a zone or region outage stops the gateway)"}`];
   }
   const lines = ["", `Gateway regions (${regions.length}; the global endpoint sends each client to the nearest, or use regionalGatewayUrls):`];
   regions.forEach((region, i) => {

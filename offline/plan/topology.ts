@@ -9,6 +9,7 @@ import {
   type TokenValidation,
 } from "../../policy-pack/policies";
 import type { RetryPolicy } from "../../policies/apiPolicy";
+import { shortRegionName } from "../../common/regions";
 import { ofType, type RecordedResource } from "../runtime/recorder";
 import { findAll, parseXml, type XmlElement } from "./xml";
 
@@ -437,7 +438,8 @@ function gatewayRegionsOfService(service: RecordedResource): PlannedGatewayRegio
       location: l.location,
       units: l.sku.capacity,
       ...(l.zones ? { zones: l.zones } : {}),
-      regionalUrl: urls.find((u) => u.location === l.location)?.gatewayRegionalUrl,
+      // Azure answers locations by display name.
+      regionalUrl: urls.find((u) => shortRegionName(u.location) === shortRegionName(l.location))?.gatewayRegionalUrl,
     })),
   ];
 }

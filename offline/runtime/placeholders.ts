@@ -1,9 +1,18 @@
 import * as crypto from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { regionalGatewayUrl } from "../../common/apim";
 import { unwrapSecrets } from "./wireFormat";
 
-const regionalGatewayUrl = (service: string, region: string) =>
-  `https://${service}-${region}-01.regional.azure-api.net`;
+/**
+ * A display-style name for a region ("swedencentral" -> "Swedencentral"-like words with spaces), as
+ * API Management reports its locations: code that reads them back must not expect the name it sent.
+ */
+const displayLocation = (region: string) =>
+  region
+    .replace(/(north|south|east|west|central|\d+)/g, " $1")
+    .trim()
+    .replace(/\s+/g, " ")
+    .replace(/\b\w/g, (c) => c.toUpperCase());
 
 /*
  * What the mock runtime answers in Azure's place: ids, endpoints, keys and principal ids as
@@ -106,11 +115,12 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     case "azure-native:apimanagement:ApiManagementService": {
       const name = str(inputs.serviceName, args.name);
       state.gatewayUrl = `https://${name}.azure-api.net`;
-      // Azure's documented pattern for regional gateways, as common/apim.ts regionalGatewayUrl() writes
-      // it (repeated here: this folder imports nothing outside itself, so example stacks can copy it).
+      // Azure's documented pattern for regional gateways (common/apim.ts).
       state.gatewayRegionalUrl = regionalGatewayUrl(name, str(inputs.location, "primary"));
+      state.location = displayLocation(str(inputs.location, "primary"));
       state.additionalLocations = ((inputs.additionalLocations ?? []) as Record<string, unknown>[]).map((l) => ({
         ...l,
+        location: displayLocation(str(l.location, "secondary")),
         gatewayRegionalUrl: regionalGatewayUrl(name, str(l.location, "secondary")),
       }));
       state.identity = {
