@@ -410,7 +410,7 @@ function backendSchema(additionalRegions: readonly string[]) {
     "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways?, tokensPerMinute? }",
   ).superRefine((backend, ctx) => {
     for (const deployment of Object.keys(backend.tokensPerMinute ?? {})) {
-      if (!backend.deployments.includes(deployment)) {
+      if (!backend.deployments.some((d) => d.toLowerCase() === deployment.toLowerCase())) {
         ctx.addIssue({
           code: "custom",
           path: ["tokensPerMinute", deployment],

@@ -152,11 +152,14 @@ export function alertsOn(alerts: ParsedAlerts | undefined, monitoringEnabled: bo
 export function deploymentCapacity(
   backends: readonly { deployments: readonly string[]; tokensPerMinute?: Record<string, number> }[],
 ): { deployment: string; tokensPerMinute: number }[] {
-  const deployments = [...new Set(backends.flatMap((b) => b.deployments))];
+  // Deployment names are case-insensitive in Azure: "Chat" on one account and "chat" on another are one.
+  const same = (a: string) => (b: string) => a.toLowerCase() === b.toLowerCase();
+  const deployments: string[] = [];
+  for (const name of backends.flatMap((b) => b.deployments)) if (!deployments.some(same(name))) deployments.push(name);
   return deployments.flatMap((deployment) => {
     const figures = backends
-      .filter((b) => b.deployments.includes(deployment))
-      .map((b) => b.tokensPerMinute?.[deployment]);
+      .filter((b) => b.deployments.some(same(deployment)))
+      .map((b) => Object.entries(b.tokensPerMinute ?? {}).find(([key]) => same(deployment)(key))?.[1]);
     return figures.every((f) => f !== undefined)
       ? [{ deployment, tokensPerMinute: figures.reduce((sum: number, f) => sum + f!, 0) }]
       : [];

@@ -47,7 +47,10 @@ export function createTeam(ctx: ProductsContext, team: TeamDefinition): GatewayT
       description: `Azure OpenAI for team ${title}: ${team.deployments ? team.deployments.join(", ") : "every deployment"}${team.tokensPerMinute ? `, ${team.tokensPerMinute} tokens per minute` : ""}${team.tokenQuota ? `, ${team.tokenQuota.tokens} tokens ${team.tokenQuota.period.toLowerCase()}` : ""}.`,
       subscriptionRequired: true,
       // Subscriptions need an administrator's approval: the team's one subscription is created here.
+      // A limit goes with it: approval without one is refused by some management clients
+      // (terraform-provider-azurerm #5035), and one per user is all a team gets anyway.
       approvalRequired: true,
+      subscriptionsLimit: 1,
       state: "published",
     },
     { parent },

@@ -250,7 +250,8 @@ export function checkInstances(
     } else {
       seen.set(name, i);
     }
-    for (const override of Object.keys(instance.deployments ?? {})) {
+    const overrides = Object.keys(instance.deployments ?? {});
+    overrides.forEach((override, j) => {
       if (!deployments.some((d) => sameName(d.name, override))) {
         ctx.addIssue({
           code: "custom",
@@ -259,7 +260,17 @@ export function checkInstances(
           message: `the name of a configured deployment: one of ${deployments.map((d) => d.name).join(", ")}`,
         });
       }
-    }
+      const earlier = overrides.slice(0, j).find((other) => sameName(other, override));
+      if (earlier !== undefined) {
+        // Only one of the two would apply: Azure matches deployment names case-insensitively.
+        ctx.addIssue({
+          code: "custom",
+          path: [key, i, "deployments", override],
+          input: override,
+          message: `one override per deployment: "${earlier}" already names it (names are case-insensitive)`,
+        });
+      }
+    });
   });
   // A weight on some members of a priority group but not others would silently skew the split.
   const groups = new Map<number, ParsedInstance[]>();
@@ -309,7 +320,7 @@ export function checkAvailability(
 /** Deployment names are case-insensitive in Azure. */
 export const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** Every deployment must be hosted by at least one instance, or nothing could serve it. */
+/** Every deployment must be hosted by at least one instance, and every instance host one. */
 export function checkHosting(
   instances: readonly ParsedInstance[],
   deployments: readonly ParsedDeployment[],
@@ -317,6 +328,16 @@ export function checkHosting(
   key = "deployments",
 ): void {
   const resolved = resolveInstances(instances, deployments);
+  resolved.forEach((instance, i) => {
+    if (instance.deployments.length === 0 && deployments.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["instances", i, "deployments"],
+        input: `every deployment enabled: false on instance ${instance.name}`,
+        message: "an instance that hosts at least one deployment (remove the instance instead)",
+      });
+    }
+  });
   deployments.forEach((deployment, i) => {
     if (!resolved.some((instance) => instance.deployments.some((d) => d.name === deployment.name))) {
       ctx.addIssue({

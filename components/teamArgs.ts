@@ -75,7 +75,11 @@ export const teamSchema = strictObject(
   }
 });
 
-export const teamsSchema = z.array(teamSchema, { error: "a list of teams { name, ... }" }).optional();
+// An empty list would leave the gateway with no product and no key at all: leave teams out instead.
+export const teamsSchema = z
+  .array(teamSchema, { error: "a list of teams { name, ... }" })
+  .min(1, { error: "at least one team (leave teams out for one shared subscription key)" })
+  .optional();
 
 export type ParsedTeam = z.output<typeof teamSchema>;
 

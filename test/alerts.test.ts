@@ -298,6 +298,13 @@ describe("alerts: tiers, regions and what a gateway lacks", () => {
         { deployments: ["embed"] },
       ]),
     ).to.deep.equal([{ deployment: "chat", tokensPerMinute: 30 }]);
+    // Names are case-insensitive in Azure: one deployment, whatever each account's spelling.
+    expect(
+      deploymentCapacity([
+        { deployments: ["Chat"], tokensPerMinute: { chat: 10 } },
+        { deployments: ["chat"], tokensPerMinute: { CHAT: 20 } },
+      ]),
+    ).to.deep.equal([{ deployment: "Chat", tokensPerMinute: 30 }]);
   });
 });
 

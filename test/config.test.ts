@@ -124,6 +124,18 @@ const cases: Case[] = [
     allowed: "at least one instance hosts",
   },
   {
+    what: "an instance that hosts nothing",
+    mutate: (r) => (inst(r)[1].deployments = { "gpt-4o-mini": { enabled: false } }),
+    key: "openai-apim:instances[1].deployments",
+    allowed: "remove the instance instead",
+  },
+  {
+    what: "two overrides of one deployment, differing in case",
+    mutate: (r) => (inst(r)[0].deployments = { "gpt-4o-mini": { capacity: 5 }, "GPT-4o-mini": { capacity: 7 } }),
+    key: "openai-apim:instances[0].deployments.GPT-4o-mini",
+    allowed: 'one override per deployment: "gpt-4o-mini" already names it',
+  },
+  {
     what: "deployments missing",
     mutate: (r) => delete r.deployments,
     key: "openai-apim:deployments",
@@ -319,6 +331,12 @@ const cases: Case[] = [
     mutate: (r) => (r.teams = [{ name: "a", tokensPerMinut: 100 }]),
     key: "openai-apim:teams[0]",
     allowed: 'did you mean "tokensPerMinute"',
+  },
+  {
+    what: "an empty list of teams (no product, no key for anyone)",
+    mutate: (r) => (r.teams = []),
+    key: "openai-apim:teams",
+    allowed: "leave teams out for one shared subscription key",
   },
   {
     what: "a team name that is not DNS-like",

@@ -53,7 +53,12 @@ describe("teams (the production example: support-bot, search, analytics)", funct
       ["gateway-team-analytics", "team-analytics", "Analytics notebooks"],
     ]);
     for (const p of products) {
-      expect(p.inputs).to.include({ subscriptionRequired: true, approvalRequired: true, state: "published" });
+      expect(p.inputs).to.include({
+        subscriptionRequired: true,
+        approvalRequired: true,
+        subscriptionsLimit: 1,
+        state: "published",
+      });
     }
     expect(ofType(run.resources, PRODUCT_API).map((l) => [input(l, "productId"), input(l, "apiId")])).to.deep.equal(
       TEAMS.map((t) => [`team-${t}`, "openai"]),
