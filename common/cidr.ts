@@ -47,3 +47,18 @@ export function subBlock(outer: Cidr, prefix: number, index: number): Cidr {
   const text = `${[24, 16, 8, 0].map((s) => (start >>> s) & 255).join(".")}/${prefix}`;
   return { start, prefix, text };
 }
+
+/** `cidr` moved by `by` addresses: the same layout in the next block (another region's network). */
+export function shiftedCidr(cidr: Cidr, by: number): Cidr {
+  const start = cidr.start + by;
+  const text = `${[24, 16, 8, 0].map((bits) => (start >>> bits) & 255).join(".")}/${cidr.prefix}`;
+  return { start, prefix: cidr.prefix, text };
+}
+
+/** RFC 1918's private IPv4 ranges. */
+export const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((text) =>
+  parseCidr(text)!,
+);
+
+/** The private range holding `c`, if any. */
+export const privateRangeOf = (c: Cidr): Cidr | undefined => PRIVATE_RANGES.find((range) => contains(range, c));

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as network from "@pulumi/azure-native/network";
 import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as resources from "@pulumi/azure-native/resources";
-import { parseCidr, sizeOf } from "../common/cidr";
+import { parseCidr, shiftedCidr, sizeOf } from "../common/cidr";
 import { INTEGRATION_SUBNET_DELEGATION, VNET_MODES } from "../common/apim";
 import { parseArgs } from "../common/validation";
 import {
@@ -70,11 +70,7 @@ export interface RegionNetwork {
 }
 
 /** `10.60.0.0/24` moved by `by` addresses: the same layout in the next region's block. */
-function shifted(cidr: string, by: number): string {
-  const c = parseCidr(cidr)!;
-  const start = c.start + by;
-  return `${[24, 16, 8, 0].map((bits) => (start >>> bits) & 255).join(".")}/${c.prefix}`;
-}
+const shifted = (cidr: string, by: number): string => shiftedCidr(parseCidr(cidr)!, by).text;
 
 export class GatewayNetwork extends pulumi.ComponentResource {
   /** The created virtual networks, the primary region's first (none with existing subnets). */

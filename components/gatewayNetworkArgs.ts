@@ -5,6 +5,9 @@ import {
   contains,
   overlaps,
   parseCidr,
+  privateRangeOf,
+  shiftedCidr,
+  sizeOf,
   SMALLEST_SUBNET_PREFIX,
   subBlock,
   usableAddresses,
@@ -228,6 +231,19 @@ export function checkNetwork(
   const space = parseCidr(resolved.addressSpace)!;
   const gateway = parseCidr(resolved.gatewayPrefix)!;
   const endpoints = parseCidr(resolved.privateEndpointPrefix)!;
+  if (context.additionalLocations) {
+    // Each additional region's network takes the next block of the same size (gatewayNetwork.ts):
+    // the last one must stay in the same private range, or it would use addresses of the internet.
+    const last = shiftedCidr(space, context.additionalLocations * sizeOf(space));
+    const range = privateRangeOf(space);
+    if (last.start + sizeOf(last) > 2 ** 32 || (range && !contains(range, last))) {
+      issue(
+        ["addressSpace"],
+        space.text,
+        `an address space whose next ${context.additionalLocations} block(s) of its size, one per additional gateway region, stay inside ${range?.text ?? "IPv4"} (the last would be ${last.text}): use a smaller address space or one lower in the range`,
+      );
+    }
+  }
   const inside = (at: string, c: Cidr) => {
     if (!contains(space, c)) issue(["subnets", at], c.text, `a CIDR inside the address space ${space.text}`);
   };

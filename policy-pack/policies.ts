@@ -346,9 +346,10 @@ export const openAiPrivateInProduction: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     if (args.type !== ACCOUNT || args.props.kind !== "OpenAI") return;
     const stack = stackOf(args.urn);
-    const access = prop(args.props, "properties", "publicNetworkAccess");
-    // Unknown during a preview (an output): judged at the next one.
-    if (isProductionStack(stack) && access !== undefined && access !== "Disabled") {
+    // Left out, Azure enables it. (A value unknown during a preview never gets here: the policy SDK
+    // skips a rule that reads one.)
+    const access = prop(args.props, "properties", "publicNetworkAccess") ?? "not set, so Enabled";
+    if (isProductionStack(stack) && access !== "Disabled") {
       report(
         `Stack ${stack} looks like production but OpenAI account ${args.name} accepts public network traffic (publicNetworkAccess ${String(access)}); anyone with a token can bypass the gateway. Set openai-apim:network.mode: private.`,
       );

@@ -382,6 +382,13 @@ describe("private network: validation", () => {
       "nothing with existing subnets",
     ],
     [
+      "an address space whose next region's block leaves the private range",
+      { mode: "private", addressSpace: "192.168.0.0/16" },
+      { sku: "Premium", capacity: 1, additionalLocations: [{ location: "germanywestcentral", capacity: 1 }] },
+      "openai-apim:network.addressSpace",
+      "stay inside 192.168.0.0/16 (the last would be 192.169.0.0/16)",
+    ],
+    [
       "a DNS zone id of another zone",
       { mode: "private", privateDnsZoneId: ZONE.replace("openai", "blob") },
       {},
@@ -447,6 +454,15 @@ describe("policy pack: openai-private-in-production", function () {
     expect(publicProd).to.have.length(2);
     expect(publicProd[0]).to.contain("accepts public network traffic (publicNetworkAccess Enabled)");
     const prod = readStackFileAt(path.join(ROOT, "Pulumi.prod.yaml.example")).config;
-    expect(await violations(policyResources((await programRun(prod, "prod")).resources))).to.deep.equal([]);
+    const privateProd = policyResources((await programRun(prod, "prod")).resources);
+    expect(await violations(privateProd)).to.deep.equal([]);
+    // An account of someone else's program that leaves the setting out is public too: Azure's default.
+    const unset = privateProd.map((r) =>
+      r.type === "azure-native:cognitiveservices:Account"
+        ? { ...r, props: { ...r.props, properties: { customSubDomainName: "x" } } }
+        : r,
+    );
+    expect(await violations(unset)).to.have.length.above(0);
+    expect((await violations(unset))[0]).to.contain("publicNetworkAccess not set, so Enabled");
   });
 });
