@@ -4,6 +4,7 @@ import { expect } from "chai";
 import ts from "typescript";
 import { z } from "zod";
 import { gatewayArgsSchema } from "../components/apimGatewayArgs";
+import { gatewayNetworkArgsSchema } from "../components/gatewayNetworkArgs";
 import { scaleSetArgsSchema } from "../components/openAiScaleSetArgs";
 import { objectOf, type Schema } from "./zodShape";
 
@@ -95,6 +96,20 @@ describe("component args: interfaces and schemas agree", () => {
 
   it("ApimGatewayArgs, at every level", () => {
     expect(drift("ApimGatewayArgs", gatewayArgsSchema({}) as unknown as Schema, interfaces)).to.deep.equal([]);
+  });
+
+  it("GatewayNetworkArgs, at every level", () => {
+    expect(drift("GatewayNetworkArgs", gatewayNetworkArgsSchema({}) as unknown as Schema, interfaces)).to.deep.equal(
+      [],
+    );
+  });
+
+  it("covers the args of every component the library exports", () => {
+    const index = fs.readFileSync(path.join(COMPONENTS, "index.ts"), "utf8");
+    const components = [...index.matchAll(/export \{ (\w+)[ ,][^}]*\} from "\.\/(\w+)"/g)]
+      .map((m) => m[1])
+      .filter((name) => interfaces.has(`${name}Args`));
+    expect(components.sort()).to.deep.equal(["ApimGateway", "GatewayNetwork", "OpenAiScaleSet"]);
   });
 
   it("walks into nested args (so drift below the top level is caught)", () => {

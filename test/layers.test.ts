@@ -37,6 +37,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 /** Layers that must stay plain TypeScript: usable without a Pulumi engine (simulator, policy pack, tests). */
 const PURE = ["common", "policies", "openapi", "queries", "simulator"];
 
+const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string }).name;
+
 /** Files of `common/` the policy pack (its own npm package, without this one's dependencies) may load. */
 const DEPENDENCY_FREE = ["common/apim.ts", "common/environment.ts"];
 
@@ -71,6 +73,19 @@ export function checkFile(relative: string, source: string): Violation[] {
   if (!allowed) return [];
   const violations: Violation[] = [];
   for (const specifier of importsOf(source)) {
+    if (DEPENDENCY_FREE.includes(relative)) {
+      violations.push({ file: relative, imports: specifier, why: "the policy pack loads this file: no imports" });
+      continue;
+    }
+    if (specifier === PACKAGE_NAME || specifier.startsWith(`${PACKAGE_NAME}/`)) {
+      // The package's own name resolves through package.json's exports to dist/: around every layer.
+      violations.push({
+        file: relative,
+        imports: specifier,
+        why: "import by relative path, not by the package's name",
+      });
+      continue;
+    }
     if (specifier.startsWith(".")) {
       const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(relative), specifier)).replace(/\\/g, "/");
       const first = target.split("/")[0];
@@ -87,8 +102,6 @@ export function checkFile(relative: string, source: string): Violation[] {
       }
     } else if (PURE.includes(layer) && specifier.startsWith("@pulumi/")) {
       violations.push({ file: relative, imports: specifier, why: `${layer} stays free of Pulumi` });
-    } else if (DEPENDENCY_FREE.includes(relative)) {
-      violations.push({ file: relative, imports: specifier, why: "the policy pack loads this file: no imports" });
     }
   }
   return violations;
@@ -150,5 +163,16 @@ describe("layers point one way", () => {
     expect(checkFile("program/x.ts", 'const y = require("../offline/runtime/recorder");')[0].why).to.equal(
       "program may not import offline",
     );
+  });
+
+  it("catches any import in a file the policy pack loads, and an import of the package by its own name", () => {
+    expect(checkFile("common/apim.ts", 'import { AZURE_REGIONS } from "./regions";')[0].why).to.equal(
+      "the policy pack loads this file: no imports",
+    );
+    expect(checkFile("common/environment.ts", 'import * as fs from "node:fs";')).to.have.length(1);
+    expect(checkFile("simulator/x.ts", 'import { ApimGateway } from "openai-apim";')[0].why).to.equal(
+      "import by relative path, not by the package's name",
+    );
+    expect(checkFile("simulator/x.ts", 'import { simulate } from "openai-apim/simulator";')).to.have.length(1);
   });
 });

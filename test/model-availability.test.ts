@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import { ConfigError } from "../common/errors";
@@ -135,5 +137,18 @@ describe("model availability (Microsoft's tables, as a dated snapshot)", () => {
     expect(plan.warnings).to.include(
       `Deployment chat on swedencentral: Microsoft's availability tables of ${AVAILABILITY_SNAPSHOT_DATE} do not know model gpt-99; check that Azure offers it in swedencentral with SKU GlobalStandard before deploying.`,
     );
+  });
+
+  it("does not warn about a model the stack declares in additionalModelAvailability", async () => {
+    const fixture = fs.readFileSync(path.join(__dirname, "fixtures", "Pulumi.future-model.yaml"), "utf8");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "declared-")), "Pulumi.declared.yaml");
+    fs.writeFileSync(
+      file,
+      `${fixture}  openai-apim:additionalModelAvailability:\n    - { model: gpt-99, version: "2027-01-01", sku: GlobalStandard, regions: [swedencentral] }\n`,
+    );
+    const { plan } = await runPlan({ stack: "declared", stackFile: file });
+    const unknown = plan.warnings.filter((w) => w.includes("do not know model gpt-99"));
+    // Declared for swedencentral only: francecentral is still a surprise.
+    expect(unknown.map((w) => w.split(":")[0])).to.deep.equal(["Deployment chat on francecentral"]);
   });
 });

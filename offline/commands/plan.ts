@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseEngineConfig } from "../../program/stackConfig";
 import { architectureMarkdown, openApiArtifact, operationsArtifacts } from "../plan/artifacts";
 import { buildPlan, type PlanResult } from "../plan/plan";
 import { summarize } from "../plan/summary";
@@ -32,7 +33,9 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     secretKeys: stackConfig.secretKeys,
     stack: options.stack,
   });
-  return buildPlan(run.resources, options.stack);
+  // The program accepted the config, so this parse succeeds; the plan needs one value of it.
+  const declared = parseEngineConfig(stackConfig.config).additionalModelAvailability;
+  return buildPlan(run.resources, options.stack, undefined, declared);
 }
 
 /** Writes the artifacts (plan, policy, API, architecture, alert and workbook queries); returns the folder. */

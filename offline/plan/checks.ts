@@ -1,5 +1,5 @@
 import { capacityByDeployment, isProvisioned, teamLoad, type DeploymentCapacity } from "../../common/capacity";
-import { availabilityOf, AVAILABILITY_SNAPSHOT_DATE } from "../../common/modelAvailability";
+import { availabilityOf, AVAILABILITY_SNAPSHOT_DATE, type DeclaredAvailability } from "../../common/modelAvailability";
 import type { GatewayModel } from "../../simulator/model";
 import type { Topology } from "./topology";
 
@@ -29,11 +29,15 @@ export const CAPACITY_SKEW_LIMIT = 2;
  * Deployments whose model or version the availability snapshot does not know: not an error (the
  * snapshot ages, and the components refuse only what it knows to be unavailable), but worth a look.
  */
-export function availabilityWarnings(topology: Topology): string[] {
+export function availabilityWarnings(
+  topology: Topology,
+  declared: readonly DeclaredAvailability[] = [],
+): string[] {
   const warnings: string[] = [];
   for (const instance of topology.instances) {
     for (const d of instance.deployments) {
-      const availability = availabilityOf(d.model, d.version, d.sku, instance.location);
+      // What the stack declares in additionalModelAvailability is known, not a surprise.
+      const availability = availabilityOf(d.model, d.version, d.sku, instance.location, declared);
       if (availability.status === "unknown") {
         const what =
           availability.what === "model"
@@ -91,8 +95,12 @@ export const CUSTOM_METRIC_DIMENSIONS_STEP =
   "azure-native cannot set it. Once after the first `pulumi up`: az resource update --ids $(pulumi stack output appInsightsId) " +
   "--set properties.CustomMetricsOptedInType=WithDimensions (docs/operations.md); the token-usage and team-quota alerts and the workbook's token panels split by those dimensions.";
 
-export function planChecks(model: GatewayModel, topology?: Topology): string[] {
-  const warnings: string[] = topology ? availabilityWarnings(topology) : [];
+export function planChecks(
+  model: GatewayModel,
+  topology?: Topology,
+  declared: readonly DeclaredAvailability[] = [],
+): string[] {
+  const warnings: string[] = topology ? availabilityWarnings(topology, declared) : [];
   if (topology?.monitoring.tokenMetric) {
     warnings.push(CUSTOM_METRIC_DIMENSIONS_STEP);
   }

@@ -1,4 +1,5 @@
 import type { DeploymentCapacity } from "../../common/capacity";
+import type { DeclaredAvailability } from "../../common/modelAvailability";
 import type { GatewayModel } from "../../simulator/model";
 import type { RecordedResource } from "../runtime/recorder";
 import { capacityOf, planChecks } from "./checks";
@@ -81,6 +82,8 @@ export async function buildPlan(
   resources: readonly RecordedResource[],
   stack: string,
   project = "openai-apim",
+  /** The stack's additionalModelAvailability: models it declares are not warned about. */
+  declaredAvailability: readonly DeclaredAvailability[] = [],
 ): Promise<PlanResult> {
   const topology = topologyOf(resources);
   const operations = operationsOf(resources);
@@ -117,7 +120,7 @@ export async function buildPlan(
     policyPack: (await packVerdicts(resources)).map((verdict) =>
       simulated && SIMULATED_POLICIES.has(verdict.policy) ? { ...verdict, simulated } : verdict,
     ),
-    warnings: planChecks(model, topology),
+    warnings: planChecks(model, topology, declaredAvailability),
   };
   return { plan, topology, model, operations };
 }
