@@ -69,6 +69,8 @@ export interface GatewayModel {
   retry: RetryPolicy;
   /** Retry-After (seconds) the gateway gives a 429/503 that has none, such as the pool's own 503. */
   poolRetryAfterSeconds: number;
+  /** forward-request's timeout in the policy; undefined: the backendTimeoutMs parameter. */
+  backendTimeoutSeconds?: number;
   /** Teams whose policies the gateway enforces before a backend is called. */
   teams?: ModelTeam[];
   /** Regions with gateway units, primary first; undefined: one region with the scenario's gatewayUnits. */

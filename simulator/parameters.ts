@@ -46,7 +46,10 @@ export interface ModelParameters {
   throttleLatencyMs: number;
   /** Time until a faulty backend answers with its error status. Assumption. */
   faultLatencyMs: number;
-  /** forward-request timeout for a backend that never answers. Documented default: 300 s. */
+  /**
+   * forward-request timeout for a backend that never answers, when the gateway model does not state
+   * the policy's (a model built from a stack does). Documented default of forward-request: 300 s.
+   */
   backendTimeoutMs: number;
   /** Timeouts count as breaker failures. Assumption: they surface as errors, not status codes. */
   breakerCountsTimeouts: boolean;

@@ -242,6 +242,9 @@ export function retryDelayMs(retry: RetryPolicy, n: number, random: () => number
 export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | Scenario): SimulationResult {
   const scenario = parseScenario(scenarioInput);
   const p: ModelParameters = scenario.parameters;
+  // The gateway's own forward-request timeout when the model knows it (api.backendTimeoutSeconds).
+  const timeoutMs =
+    gateway.backendTimeoutSeconds !== undefined ? gateway.backendTimeoutSeconds * 1000 : p.backendTimeoutMs;
   const { pools, poolOfStream } = poolsFor(gateway, scenario);
   const gates = teamGates(gateway, scenario);
   const gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]> = {};
@@ -366,7 +369,7 @@ export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | S
         const fault = activeFault(member, t);
         if (fault) {
           if (fault.fault.status === "timeout") {
-            queue.push(t + p.backendTimeoutMs, {
+            queue.push(t + timeoutMs, {
               kind: "answer",
               call: placed,
               member,

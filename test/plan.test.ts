@@ -333,6 +333,13 @@ describe("plan checks (what only the plan can judge: capacity and spill-over)", 
     );
   });
 
+  it("gives the simulator the policy's forward-request timeout (api.backendTimeoutSeconds)", async () => {
+    expect((await runPlan({ stack: "dev" })).model.backendTimeoutSeconds).to.equal(240);
+    const config = { ...readStackFile("dev").config, "openai-apim:api": JSON.stringify({ backendTimeoutSeconds: 90 }) };
+    const run = await runProgram({ config, stack: "dev" });
+    expect((await buildPlan(run.resources, "dev")).model.backendTimeoutSeconds).to.equal(90);
+  });
+
   it("reads the pool retry back from a rendered policy, not the one that calls single accounts", () => {
     const accounts = `<retry condition='@(false)' count="9" interval="0" first-fast-retry="true"><set-backend-service backend-id='@((string)context.Variables["candidates"])' /><forward-request /></retry>`;
     const pool = `<retry condition="@(context.Response != null ? (context.Response.StatusCode == 429 || context.Response.StatusCode == 500) : false)" count="3" interval="2" delta="1" first-fast-retry="false"><set-backend-service backend-id='@((string)context.Variables["pool"])' /><forward-request /></retry>`;

@@ -256,6 +256,23 @@ describe("resilience model: behaviour", () => {
   });
 });
 
+describe("resilience model: the gateway's own timeout", () => {
+  it("waits as long as the policy's forward-request timeout for a silent backend, not the parameter's default", () => {
+    const silent = scenario({
+      durationSeconds: 120,
+      trace: true,
+      faults: [{ backend: "swedencentral", fromSeconds: 0, status: "timeout" }],
+    });
+    const waits = (model: GatewayModel) =>
+      simulate(model, silent)
+        .trace!.calls.filter((c) => c.backend === "swedencentral/chat")
+        .map((c) => c.answeredAtMs - c.atMs);
+    const base = stack([{ location: "swedencentral" }, { location: "francecentral" }]);
+    expect(new Set(waits({ ...base, backendTimeoutSeconds: 45 }))).to.deep.equal(new Set([45_000]));
+    expect(new Set(waits(base))).to.deep.equal(new Set([300_000]));
+  });
+});
+
 describe("resilience model: a breaker and a pool per deployment", () => {
   /** Two accounts, each hosting chat and embeddings; Sweden preferred. */
   const twoDeployments = (): GatewayModel =>

@@ -80,6 +80,7 @@ export function gatewayModelOf(topology: Topology): GatewayModel {
     breaker: breakerRuleOf(breaker),
     retry: topology.retry ?? { count: 0, intervalSeconds: 0, firstFastRetry: false, statusCodes: [] },
     poolRetryAfterSeconds: topology.fallbackRetryAfterSeconds ?? 60,
+    ...(topology.backendTimeoutSeconds !== undefined ? { backendTimeoutSeconds: topology.backendTimeoutSeconds } : {}),
     ...(topology.gatewayRegions.length
       ? {
           regions: topology.gatewayRegions.map((region, i) => ({

@@ -120,6 +120,8 @@ export interface Topology {
   /** The policy's routing table: deployment -> pool. */
   routes: PlannedRoute[];
   retry?: RetryPolicy;
+  /** The pool forward-request's timeout in seconds (api.backendTimeoutSeconds). */
+  backendTimeoutSeconds?: number;
   /** Retry-After (seconds) the policy gives a 429/503 without one. */
   fallbackRetryAfterSeconds?: number;
   api?: { path: string; format: string; protocols: string[]; subscriptionRequired: boolean };
@@ -179,6 +181,13 @@ export function retryFromPolicy(xml: string): RetryPolicy {
     maxIntervalSeconds: optional("max-interval"),
     firstFastRetry: retry["first-fast-retry"] === "true",
   };
+}
+
+/** The pool forward-request's timeout (seconds) in a rendered API policy. */
+export function backendTimeoutFromPolicy(xml: string): number | undefined {
+  const backend = parseXml(xml).children.find((c) => c.tag === "backend");
+  const timeout = backend && findAll(backend, "forward-request").find((f) => f.attributes.timeout)?.attributes.timeout;
+  return timeout === undefined ? undefined : Number(timeout);
 }
 
 /**
@@ -311,6 +320,7 @@ export function topologyOf(resources: readonly RecordedResource[]): Topology {
     pools,
     routes: policyXml ? routesFromPolicy(policyXml) : [],
     retry: policyXml ? retryFromPolicy(policyXml) : undefined,
+    backendTimeoutSeconds: policyXml ? backendTimeoutFromPolicy(policyXml) : undefined,
     fallbackRetryAfterSeconds: policyXml ? fallbackRetryAfterFromPolicy(policyXml) : undefined,
     api: api
       ? {
