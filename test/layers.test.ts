@@ -37,6 +37,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 /** Layers that must stay plain TypeScript: usable without a Pulumi engine (simulator, policy pack, tests). */
 const PURE = ["common", "policies", "openapi", "queries", "simulator"];
 
+/**
+ * The package test copies the offline runtime next to an example that has only the published package
+ * (test/slow/package.test.ts): its files import nothing of the repository outside their folder
+ * (stackFile.ts, which reads stack files of this repository, is not loaded there).
+ */
+const SELF_CONTAINED = "offline/runtime/";
+
 const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string }).name;
 
 /** Files of `common/` the policy pack (its own npm package, without this one's dependencies) may load. */
@@ -83,6 +90,19 @@ export function checkFile(relative: string, source: string): Violation[] {
         file: relative,
         imports: specifier,
         why: "import by relative path, not by the package's name",
+      });
+      continue;
+    }
+    if (
+      relative.startsWith(SELF_CONTAINED) &&
+      relative !== `${SELF_CONTAINED}stackFile.ts` &&
+      specifier.startsWith(".") &&
+      !path.posix.join(path.posix.dirname(relative), specifier).startsWith(SELF_CONTAINED)
+    ) {
+      violations.push({
+        file: relative,
+        imports: specifier,
+        why: "the offline runtime imports nothing outside its folder",
       });
       continue;
     }
@@ -174,5 +194,9 @@ describe("layers point one way", () => {
       "import by relative path, not by the package's name",
     );
     expect(checkFile("simulator/x.ts", 'import { simulate } from "openai-apim/simulator";')).to.have.length(1);
+    expect(checkFile("offline/runtime/placeholders.ts", 'import { x } from "../../common/apim";')[0].why).to.equal(
+      "the offline runtime imports nothing outside its folder",
+    );
+    expect(checkFile("offline/runtime/recorder.ts", 'import { x } from "./wireFormat";')).to.deep.equal([]);
   });
 });

@@ -1,7 +1,13 @@
 import * as crypto from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { regionalGatewayUrl } from "../../common/apim";
 import { unwrapSecrets } from "./wireFormat";
+
+// Azure's documented pattern for regional gateways, as common/apim.ts regionalGatewayUrl() writes it.
+// Repeated on purpose: the package test copies this folder next to an example stack that has only the
+// published package, so the runtime imports nothing of the repository outside it (program.ts and
+// recorder.ts neither); test/regions.test.ts keeps the two equal.
+const regionalGatewayUrl = (service: string, region: string) =>
+  `https://${service}-${region}-01.regional.azure-api.net`;
 
 /**
  * A display-style name for a region ("swedencentral" -> "Swedencentral"-like words with spaces), as
@@ -115,7 +121,6 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     case "azure-native:apimanagement:ApiManagementService": {
       const name = str(inputs.serviceName, args.name);
       state.gatewayUrl = `https://${name}.azure-api.net`;
-      // Azure's documented pattern for regional gateways (common/apim.ts).
       state.gatewayRegionalUrl = regionalGatewayUrl(name, str(inputs.location, "primary"));
       state.location = displayLocation(str(inputs.location, "primary"));
       state.additionalLocations = ((inputs.additionalLocations ?? []) as Record<string, unknown>[]).map((l) => ({
