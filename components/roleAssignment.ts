@@ -9,7 +9,7 @@ export interface RoleGrant {
   principalId: pulumi.Input<string>;
   /** Built-in role definition GUID. */
   roleId: string;
-  /** Subscription whose role definitions path names the role. */
+  /** Subscription whose role definitions path names the role, when the scope does not name one. */
   subscriptionId: pulumi.Input<string>;
   description: string;
 }
@@ -29,7 +29,14 @@ export function grantRole(
       scope: grant.scope,
       principalId: grant.principalId,
       principalType: "ServicePrincipal",
-      roleDefinitionId: pulumi.interpolate`/subscriptions/${grant.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${grant.roleId}`,
+      // Named in the scope's own subscription: an account or component of your own may live in
+      // another subscription than the one deploying, and the assignment is created in the scope's.
+      roleDefinitionId: pulumi
+        .all([grant.scope, grant.subscriptionId])
+        .apply(
+          ([scope, subscription]) =>
+            `/subscriptions/${/^\/subscriptions\/([^/]+)\//i.exec(scope)?.[1] ?? subscription}/providers/Microsoft.Authorization/roleDefinitions/${grant.roleId}`,
+        ),
       roleAssignmentName: pulumi
         .all([grant.scope, grant.principalId])
         .apply(([scope, principal]) => deterministicGuid(scope, principal, grant.roleId)),

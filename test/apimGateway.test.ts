@@ -92,6 +92,20 @@ describe("ApimGateway: 3 backends at two priority levels", () => {
     expect(run.invokes).to.include("azure-native:authorization:getClientConfig");
   });
 
+  it("names the role in the account's own subscription when the account lives in another one", async () => {
+    const elsewhere =
+      "/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/ai-other";
+    const other = await runMocked({ config: {} }, () => {
+      new ApimGateway("gateway", { ...ARGS, backends: [{ ...BACKENDS[0], resourceId: elsewhere }] });
+      return {};
+    });
+    const [grant] = openAiUserGrants(other.resources);
+    expect(input(grant, "scope")).to.equal(elsewhere);
+    expect(input(grant, "roleDefinitionId")).to.equal(
+      "/subscriptions/99999999-9999-9999-9999-999999999999/providers/Microsoft.Authorization/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+    );
+  });
+
   it("creates one Single http backend per (account, hosted deployment) at <endpoint>/openai, each with one breaker rule", () => {
     const singles = ofType(run.resources, TYPES.backend).filter(
       (b) => input(b, "type") === "Single" && String(input(b, "backendId")).startsWith("openai-"),
