@@ -409,7 +409,8 @@ function backendSchema(additionalRegions: readonly string[]) {
     },
     "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways?, tokensPerMinute? }",
   ).superRefine((backend, ctx) => {
-    for (const deployment of Object.keys(backend.tokensPerMinute ?? {})) {
+    const capacityKeys = Object.keys(backend.tokensPerMinute ?? {});
+    capacityKeys.forEach((deployment, i) => {
       if (!backend.deployments.some((d) => d.toLowerCase() === deployment.toLowerCase())) {
         ctx.addIssue({
           code: "custom",
@@ -418,7 +419,16 @@ function backendSchema(additionalRegions: readonly string[]) {
           message: `a deployment this backend hosts: one of ${backend.deployments.join(", ")}`,
         });
       }
-    }
+      const earlier = capacityKeys.slice(0, i).find((other) => other.toLowerCase() === deployment.toLowerCase());
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tokensPerMinute", deployment],
+          input: deployment,
+          message: `one figure per deployment: "${earlier}" already names it (names are case-insensitive)`,
+        });
+      }
+    });
     backend.deployments.forEach((d, i) => {
       const first = backend.deployments.findIndex((other) => other.toLowerCase() === d.toLowerCase());
       if (first !== i) {

@@ -318,7 +318,12 @@ export function gatewayNetworkArgsSchema(args: unknown) {
   ).superRefine((parsed, ctx) =>
     checkNetwork(
       parsed,
-      { sku: parsed.sku.name, units: parsed.sku.capacity, accounts: parsed.privateEndpointCount },
+      {
+        sku: parsed.sku.name,
+        units: parsed.sku.capacity,
+        accounts: parsed.privateEndpointCount,
+        additionalLocations: parsed.additionalLocations?.length ?? 0,
+      },
       ctx,
       [],
     ),

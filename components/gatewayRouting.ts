@@ -91,15 +91,17 @@ export function backendEntityId(...parts: string[]): string {
   return `${readable.slice(0, BACKEND_ID_MAX_LENGTH - hash.length - 1).replace(/-+$/, "")}-${hash}`;
 }
 
+/** `id` with a hash of the parts it was made from: distinct from any other entity's. */
+function hashedId(id: string, parts: readonly string[]): string {
+  const hash = crypto.createHash("sha1").update(parts.join("\u0000")).digest("hex").slice(0, 8);
+  return `${id.slice(0, BACKEND_ID_MAX_LENGTH - 9)}-${hash}`;
+}
+
 /** Ids that came out equal for different parts get a hash suffix each, so every entity keeps its own. */
 function distinct<T extends { id: string; parts: string[] }>(items: T[]): T[] {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(item.id, (counts.get(item.id) ?? 0) + 1);
-  return items.map((item) => {
-    if ((counts.get(item.id) ?? 0) < 2) return item;
-    const hash = crypto.createHash("sha1").update(item.parts.join("\u0000")).digest("hex").slice(0, 8);
-    return { ...item, id: `${item.id.slice(0, BACKEND_ID_MAX_LENGTH - 9)}-${hash}` };
-  });
+  return items.map((item) => ((counts.get(item.id) ?? 0) < 2 ? item : { ...item, id: hashedId(item.id, item.parts) }));
 }
 
 /** Does a gateway in `gatewayRegion` count this account as near? */
@@ -171,7 +173,8 @@ export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: 
     weight: account.weight,
   }));
   const regions: RegionRouting[] = [];
-  const poolParts = new Map<DeploymentPool, string[]>(pools.map((pool) => [pool, ["pool", pool.deployment]]));
+  /** Regional pools and the parts their id is made from. */
+  const poolParts = new Map<DeploymentPool, string[]>();
   if (gatewayRegions.length > 1) {
     const near = (region: string) => (name: string) =>
       isNear(
@@ -204,10 +207,13 @@ export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: 
     }
     for (const r of regions.slice(1)) for (const p of r.pools) if (!pools.includes(p)) pools.push(p);
     // A regional pool's id can equal another deployment's ("chat" in eastus, deployment "chat-eastus").
-    for (const { pool, id } of distinct(
-      pools.map((pool) => ({ pool, id: pool.poolId, parts: poolParts.get(pool)! })),
-    )) {
-      pool.poolId = id;
+    // The regional one gives way: a primary pool keeps its id when regions are added, so the deployed
+    // pool is updated, not replaced.
+    const taken = new Map<string, number>();
+    for (const pool of pools) taken.set(pool.poolId, (taken.get(pool.poolId) ?? 0) + 1);
+    for (const pool of pools) {
+      const parts = poolParts.get(pool);
+      if (parts && (taken.get(pool.poolId) ?? 0) > 1) pool.poolId = hashedId(pool.poolId, parts);
     }
   }
   return { deployments, backends, pools, accounts: accountBackends, regions };

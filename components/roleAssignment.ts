@@ -31,12 +31,12 @@ export function grantRole(
       principalType: "ServicePrincipal",
       // Named in the scope's own subscription: an account or component of your own may live in
       // another subscription than the one deploying, and the assignment is created in the scope's.
-      roleDefinitionId: pulumi
-        .all([grant.scope, grant.subscriptionId])
-        .apply(
-          ([scope, subscription]) =>
-            `/subscriptions/${/^\/subscriptions\/([^/]+)\//i.exec(scope)?.[1] ?? subscription}/providers/Microsoft.Authorization/roleDefinitions/${grant.roleId}`,
-        ),
+      roleDefinitionId: pulumi.all([grant.scope, grant.subscriptionId]).apply(
+        ([scope, subscription]) =>
+          // Lower case, as Azure reports subscription ids: a GUID typed in capitals must not look
+          // like a change (a role assignment cannot be updated, only replaced).
+          `/subscriptions/${(/^\/subscriptions\/([^/]+)\//i.exec(scope)?.[1] ?? subscription).toLowerCase()}/providers/Microsoft.Authorization/roleDefinitions/${grant.roleId}`,
+      ),
       roleAssignmentName: pulumi
         .all([grant.scope, grant.principalId])
         .apply(([scope, principal]) => deterministicGuid(scope, principal, grant.roleId)),

@@ -246,6 +246,8 @@ export interface Stream {
 export type Scenario = Omit<Parsed, "parameters" | "arrivals" | "request" | "traffic"> & {
   streams: Stream[];
   parameters: ModelParameters;
+  /** The parameters the scenario itself set (the others are the model's defaults). */
+  parametersSet: (keyof ModelParameters)[];
 };
 export type Fault = Scenario["faults"][number];
 
@@ -282,7 +284,12 @@ export function parseScenario(input: unknown): Scenario {
         },
       ];
   const overrides = Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined));
-  return { ...rest, streams, parameters: { ...DEFAULT_PARAMETERS, ...overrides } as ModelParameters };
+  return {
+    ...rest,
+    streams,
+    parameters: { ...DEFAULT_PARAMETERS, ...overrides } as ModelParameters,
+    parametersSet: Object.keys(overrides) as (keyof ModelParameters)[],
+  };
 }
 
 /** A scenario parseScenario already returned (it has streams), passed again. */

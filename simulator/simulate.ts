@@ -242,9 +242,12 @@ export function retryDelayMs(retry: RetryPolicy, n: number, random: () => number
 export function simulate(gateway: GatewayModel, scenarioInput: ScenarioInput | Scenario): SimulationResult {
   const scenario = parseScenario(scenarioInput);
   const p: ModelParameters = scenario.parameters;
-  // The gateway's own forward-request timeout when the model knows it (api.backendTimeoutSeconds).
+  // The gateway's own forward-request timeout when the model knows it (api.backendTimeoutSeconds),
+  // unless the scenario sets one itself (to ask "what if").
   const timeoutMs =
-    gateway.backendTimeoutSeconds !== undefined ? gateway.backendTimeoutSeconds * 1000 : p.backendTimeoutMs;
+    gateway.backendTimeoutSeconds !== undefined && !scenario.parametersSet.includes("backendTimeoutMs")
+      ? gateway.backendTimeoutSeconds * 1000
+      : p.backendTimeoutMs;
   const { pools, poolOfStream } = poolsFor(gateway, scenario);
   const gates = teamGates(gateway, scenario);
   const gatewayRejections: Record<string, { status: number; quota: boolean; retryAfterMs?: number }[]> = {};

@@ -346,6 +346,12 @@ describe("alerts: bad input is refused before anything is registered", () => {
     ],
     ["a malformed e-mail", { alerts: { emails: ["oncall-at-contoso"] } }, "args.alerts.emails[0]", "an e-mail address"],
     [
+      "two capacity figures for one deployment, differing in case",
+      { backends: [{ ...BACKENDS[1], tokensPerMinute: { chat: 10, CHAT: 20 } }] },
+      "args.backends[0].tokensPerMinute.CHAT",
+      'one figure per deployment: "chat" already names it',
+    ],
+    [
       "a repeated e-mail",
       { alerts: { emails: ["a@contoso.com", "A@contoso.com"] } },
       "args.alerts.emails[1]",

@@ -424,6 +424,22 @@ describe("private network: validation", () => {
     expect(parseStackConfig({ ...base(), network: existing }).network.subnets).to.deep.equal(existing.subnets);
   });
 
+  it("checks GatewayNetwork's own args as the stack config is checked, additional regions included", async () => {
+    const { error, registered } = await attempt(
+      () =>
+        new GatewayNetwork("net", {
+          resourceGroupName: "rg",
+          location: "swedencentral",
+          sku: { name: "Premium" },
+          addressSpace: "192.168.0.0/16",
+          additionalLocations: ["germanywestcentral"],
+        }),
+    );
+    expect(registered).to.deep.equal([]);
+    const problem = (error as ConfigError).problems.find((p) => p.key === "args.addressSpace");
+    expect(problem?.allowed).to.contain("stay inside 192.168.0.0/16");
+  });
+
   it("refuses a network on a gateway whose tier cannot use one, before registering anything", async () => {
     const { error, registered } = await attempt(
       () =>

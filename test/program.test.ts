@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { parseEngineConfig } from "../program/stackConfig";
 import { runProgram } from "../offline/runtime/program";
-import type { ProgramRun } from "../offline/runtime/recorder";
+import * as random from "@pulumi/random";
+import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import { readStackFile } from "../offline/runtime/stackFile";
 import { input, ofType, openAiUserGrants, TYPES } from "./helpers";
 
@@ -30,6 +31,23 @@ describe("the program with the dev stack", () => {
     const gateway = run.resources.find((r) => r.type === "openai-apim:index:ApimGateway")!;
     expect(gateway.parent).to.equal("");
     expect(ofType(run.resources, TYPES.apiPolicy)[0].parent).to.equal(gateway.urn);
+  });
+
+  it("records engine URNs and parents as registrations arrive, also when the program then throws", async () => {
+    const seen: RecordedResource[] = [];
+    let thrown: unknown;
+    try {
+      await runMocked({ config: {}, onRegister: (r) => seen.push(r) }, () => {
+        new random.RandomString("suffix", { length: 6 });
+        throw new Error("after one resource");
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error).message).to.equal("after one resource");
+    expect(seen.map((r) => [r.name, r.parent, r.urn])).to.deep.equal([
+      ["suffix", "", "urn:pulumi:dev::openai-apim::random:index/randomString:RandomString::suffix"],
+    ]);
   });
 
   it("creates exactly the accounts and deployments the config describes", () => {

@@ -270,6 +270,12 @@ describe("resilience model: the gateway's own timeout", () => {
     const base = stack([{ location: "swedencentral" }, { location: "francecentral" }]);
     expect(new Set(waits({ ...base, backendTimeoutSeconds: 45 }))).to.deep.equal(new Set([45_000]));
     expect(new Set(waits(base))).to.deep.equal(new Set([300_000]));
+    // A scenario that sets the parameter itself asks "what if": it wins over the gateway's.
+    const whatIf = simulate(
+      { ...base, backendTimeoutSeconds: 45 },
+      { ...silent, parameters: { backendTimeoutMs: 5_000 } },
+    ).trace!.calls.filter((c) => c.backend === "swedencentral/chat");
+    expect(new Set(whatIf.map((c) => c.answeredAtMs - c.atMs))).to.deep.equal(new Set([5_000]));
   });
 });
 

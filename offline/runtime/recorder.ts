@@ -94,11 +94,14 @@ function engineUrn(urn: string): string {
   return urn.replace(`::${STACK_TYPE}$`, "::");
 }
 
+/** A parent as the engine records it: none for a resource directly under the stack. */
+const engineParent = (urn: string) => (urn.includes(`::${STACK_TYPE}::`) ? "" : engineUrn(urn));
+
 /** The record a registration request describes; URN, id and state follow from the response. */
 function fromRequest(req: RegisterRequest): RecordedResource {
   const propertyDependencies: Record<string, string[]> = {};
   req.getPropertydependenciesMap().forEach((value, key) => {
-    propertyDependencies[key] = value.getUrnsList();
+    propertyDependencies[key] = value.getUrnsList().map(engineUrn);
   });
   const timeouts = req.getCustomtimeouts();
   const sent = req.getObject().toJavaScript();
@@ -106,10 +109,10 @@ function fromRequest(req: RegisterRequest): RecordedResource {
     type: req.getType(),
     name: req.getName(),
     urn: "",
-    parent: req.getParent(),
+    parent: engineParent(req.getParent()),
     custom: req.getCustom(),
     inputs: unwrapSecrets(sent) as Record<string, unknown>,
-    dependencies: req.getDependenciesList(),
+    dependencies: req.getDependenciesList().map(engineUrn),
     propertyDependencies,
     state: {},
     customTimeouts:
@@ -125,7 +128,7 @@ function completeFromResponse(record: RecordedResource, res: RegisterResponse | 
   if (!res) {
     return;
   }
-  record.urn = res.getUrn();
+  record.urn = engineUrn(res.getUrn());
   record.id = res.getId() || undefined;
   record.state = (unwrapSecrets(res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>) ?? {};
 }
@@ -198,15 +201,9 @@ async function record(options: MockedRunOptions, program: () => Record<string, u
 
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   const register = monitor.registerResource.bind(monitor);
-  let stackUrn = "";
   monitor.registerResource = (req, callback) => {
-    if (req.getType() === STACK_TYPE) {
-      // The stack's own registration, as the engine gets it from every program; not a resource of ours.
-      return register(req, (err, res) => {
-        stackUrn = (res as RegisterResponse | undefined)?.getUrn() ?? "";
-        callback(err, res);
-      });
-    }
+    // The stack's own registration, as the engine gets it from every program; not a resource of ours.
+    if (req.getType() === STACK_TYPE) return register(req, callback);
     const record = fromRequest(req);
     recorded.push(record);
     options.onRegister?.(record);
@@ -235,14 +232,6 @@ async function record(options: MockedRunOptions, program: () => Record<string, u
     await pulumi.runtime.disconnect();
   }
   if (failure) throw failure.error;
-  for (const record of recorded) {
-    record.urn = engineUrn(record.urn);
-    record.parent = record.parent === stackUrn ? "" : engineUrn(record.parent);
-    record.dependencies = record.dependencies.map(engineUrn);
-    for (const [key, urns] of Object.entries(record.propertyDependencies)) {
-      record.propertyDependencies[key] = urns.map(engineUrn);
-    }
-  }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(exported)) {
