@@ -32,3 +32,21 @@ export const VERSION_UPGRADE_OPTIONS = [
 
 /** Audience of the Entra ID tokens Azure OpenAI accepts (APIM's managed identity and Entra ID callers). */
 export const COGNITIVE_SERVICES_AUDIENCE = "https://cognitiveservices.azure.com";
+
+/** Deployment names are case-insensitive in Azure: "GPT-4o" and "gpt-4o" name one deployment. */
+export const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/** The names with later spellings of an earlier one left out (the first spelling names the deployment). */
+export function distinctNames(names: Iterable<string>): string[] {
+  const kept: string[] = [];
+  for (const name of names) if (!kept.some((k) => sameName(k, name))) kept.push(name);
+  return kept;
+}
+
+/** For each name, the index of the first one it repeats (ignoring case), or undefined. */
+export function firstSpellings(names: readonly string[]): (number | undefined)[] {
+  return names.map((name, i) => {
+    const first = names.findIndex((other) => sameName(other, name));
+    return first < i ? first : undefined;
+  });
+}

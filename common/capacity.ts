@@ -1,4 +1,4 @@
-import { isProvisioned, type DeploymentSku } from "./azureOpenAi";
+import { isProvisioned, sameName, type DeploymentSku } from "./azureOpenAi";
 
 /*
  * Capacity arithmetic: what a set of instances can serve per model deployment, and what is left when
@@ -161,9 +161,7 @@ export function teamLoad(
   capacities: readonly DeploymentCapacity[],
 ): DeploymentTeamLoad[] {
   return capacities.map((capacity) => {
-    const allowed = teams.filter(
-      (t) => !t.deployments || t.deployments.some((d) => d.toLowerCase() === capacity.deployment.toLowerCase()),
-    );
+    const allowed = teams.filter((t) => !t.deployments || t.deployments.some((d) => sameName(d, capacity.deployment)));
     return {
       deployment: capacity.deployment,
       teams: allowed.map((t) => t.name),

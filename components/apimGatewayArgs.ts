@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as apimanagement from "@pulumi/azure-native/apimanagement";
 import { z } from "zod";
 import { APIM_SKU_UNITS, APIM_SKUS, MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE, type ApimSku } from "../common/apim";
-import { COGNITIVE_SERVICES_AUDIENCE } from "../common/azureOpenAi";
+import { COGNITIVE_SERVICES_AUDIENCE, firstSpellings, sameName } from "../common/azureOpenAi";
 import { DEFAULT_BACKEND_TIMEOUT_SECONDS, type RetryPolicy } from "../policies/apiPolicy";
 import { GUID, TENANT_DOMAIN } from "../common/entra";
 import {
@@ -410,8 +410,9 @@ function backendSchema(additionalRegions: readonly string[]) {
     "an object { name, location, endpoint, resourceId, priority?, weight?, deployments, nearGateways?, tokensPerMinute? }",
   ).superRefine((backend, ctx) => {
     const capacityKeys = Object.keys(backend.tokensPerMinute ?? {});
+    const repeats = firstSpellings(capacityKeys);
     capacityKeys.forEach((deployment, i) => {
-      if (!backend.deployments.some((d) => d.toLowerCase() === deployment.toLowerCase())) {
+      if (!backend.deployments.some((d) => sameName(d, deployment))) {
         ctx.addIssue({
           code: "custom",
           path: ["tokensPerMinute", deployment],
@@ -419,19 +420,20 @@ function backendSchema(additionalRegions: readonly string[]) {
           message: `a deployment this backend hosts: one of ${backend.deployments.join(", ")}`,
         });
       }
-      const earlier = capacityKeys.slice(0, i).find((other) => other.toLowerCase() === deployment.toLowerCase());
-      if (earlier !== undefined) {
+      const first = repeats[i];
+      if (first !== undefined) {
         ctx.addIssue({
           code: "custom",
           path: ["tokensPerMinute", deployment],
           input: deployment,
-          message: `one figure per deployment: "${earlier}" already names it (names are case-insensitive)`,
+          message: `one figure per deployment: "${capacityKeys[first]}" already names it (names are case-insensitive)`,
         });
       }
     });
+    const listed = firstSpellings(backend.deployments);
     backend.deployments.forEach((d, i) => {
-      const first = backend.deployments.findIndex((other) => other.toLowerCase() === d.toLowerCase());
-      if (first !== i) {
+      const first = listed[i];
+      if (first !== undefined) {
         ctx.addIssue({
           code: "custom",
           path: ["deployments", i],

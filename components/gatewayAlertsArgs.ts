@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALERT_RULE_IDS, ALERT_RULES, type AlertRuleId } from "../queries/alertRules";
+import { distinctNames, sameName } from "../common/azureOpenAi";
 import { bool, emailAddress, int, strictObject } from "../common/validation";
 
 /*
@@ -152,14 +153,11 @@ export function alertsOn(alerts: ParsedAlerts | undefined, monitoringEnabled: bo
 export function deploymentCapacity(
   backends: readonly { deployments: readonly string[]; tokensPerMinute?: Record<string, number> }[],
 ): { deployment: string; tokensPerMinute: number }[] {
-  // Deployment names are case-insensitive in Azure: "Chat" on one account and "chat" on another are one.
-  const same = (a: string) => (b: string) => a.toLowerCase() === b.toLowerCase();
-  const deployments: string[] = [];
-  for (const name of backends.flatMap((b) => b.deployments)) if (!deployments.some(same(name))) deployments.push(name);
-  return deployments.flatMap((deployment) => {
+  // "Chat" on one account and "chat" on another are one deployment.
+  return distinctNames(backends.flatMap((b) => b.deployments)).flatMap((deployment) => {
     const figures = backends
-      .filter((b) => b.deployments.some(same(deployment)))
-      .map((b) => Object.entries(b.tokensPerMinute ?? {}).find(([key]) => same(deployment)(key))?.[1]);
+      .filter((b) => b.deployments.some((d) => sameName(d, deployment)))
+      .map((b) => Object.entries(b.tokensPerMinute ?? {}).find(([key]) => sameName(key, deployment))?.[1]);
     return figures.every((f) => f !== undefined)
       ? [{ deployment, tokensPerMinute: figures.reduce((sum: number, f) => sum + f!, 0) }]
       : [];

@@ -1,5 +1,6 @@
 import * as crypto from "node:crypto";
 import { BACKEND_ID_FORBIDDEN, BACKEND_ID_MAX_LENGTH, MAX_POOL_MEMBERS } from "../common/apim";
+import { distinctNames, sameName } from "../common/azureOpenAi";
 import { areaOf } from "../common/regions";
 
 /*
@@ -125,16 +126,11 @@ export function regionalPriorities(
 }
 
 export function routingTable(accounts: readonly AccountRoute[], gatewayRegions: readonly string[] = []): RoutingTable {
-  const deployments: string[] = [];
-  for (const account of accounts) {
-    for (const name of account.deployments) {
-      if (!deployments.some((d) => d.toLowerCase() === name.toLowerCase())) deployments.push(name);
-    }
-  }
+  const deployments = distinctNames(accounts.flatMap((account) => account.deployments));
   const singles = distinct(
     accounts.flatMap((account) =>
       account.deployments.map((name) => {
-        const deployment = deployments.find((d) => d.toLowerCase() === name.toLowerCase())!;
+        const deployment = deployments.find((d) => sameName(d, name))!;
         return {
           parts: ["openai", account.name, deployment],
           id: backendEntityId("openai", account.name, deployment),

@@ -1,7 +1,13 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAX_POOL_MEMBERS, POOL_PRIORITY_RANGE } from "../common/apim";
-import { DEPLOYMENT_SKUS, VERSION_UPGRADE_OPTIONS, type DeploymentSku } from "../common/azureOpenAi";
+import {
+  DEPLOYMENT_SKUS,
+  firstSpellings,
+  sameName,
+  VERSION_UPGRADE_OPTIONS,
+  type DeploymentSku,
+} from "../common/azureOpenAi";
 import { availabilityOf, describeUnavailable } from "../common/modelAvailability";
 import {
   additionalRegionsSchema,
@@ -251,6 +257,7 @@ export function checkInstances(
       seen.set(name, i);
     }
     const overrides = Object.keys(instance.deployments ?? {});
+    const repeats = firstSpellings(overrides);
     overrides.forEach((override, j) => {
       if (!deployments.some((d) => sameName(d.name, override))) {
         ctx.addIssue({
@@ -260,14 +267,14 @@ export function checkInstances(
           message: `the name of a configured deployment: one of ${deployments.map((d) => d.name).join(", ")}`,
         });
       }
-      const earlier = overrides.slice(0, j).find((other) => sameName(other, override));
-      if (earlier !== undefined) {
+      const first = repeats[j];
+      if (first !== undefined) {
         // Only one of the two would apply: Azure matches deployment names case-insensitively.
         ctx.addIssue({
           code: "custom",
           path: [key, i, "deployments", override],
           input: override,
-          message: `one override per deployment: "${earlier}" already names it (names are case-insensitive)`,
+          message: `one override per deployment: "${overrides[first]}" already names it (names are case-insensitive)`,
         });
       }
     });
@@ -317,9 +324,6 @@ export function checkAvailability(
   });
 }
 
-/** Deployment names are case-insensitive in Azure. */
-export const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
 /** Every deployment must be hosted by at least one instance, and every instance host one. */
 export function checkHosting(
   instances: readonly ParsedInstance[],
@@ -356,9 +360,9 @@ export function checkDeployments(
   ctx: z.RefinementCtx,
   key = "deployments",
 ): void {
-  const seen = new Map<string, number>();
+  const repeats = firstSpellings(deployments.map((d) => d.name));
   deployments.forEach((deployment, i) => {
-    const first = seen.get(deployment.name.toLowerCase());
+    const first = repeats[i];
     if (first !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -366,8 +370,6 @@ export function checkDeployments(
         input: deployment.name,
         message: `a deployment name not already used by ${key}[${first}] (names are case-insensitive in Azure)`,
       });
-    } else {
-      seen.set(deployment.name.toLowerCase(), i);
     }
   });
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { sameName } from "../../common/azureOpenAi";
 import { DEFAULT_PARAMETERS, parseScenario, simulate, type Scenario, type SimulationResult } from "../../simulator";
 import type { GatewayModel } from "../../simulator/model";
 import { PROJECT_ROOT } from "../projectRoot";
@@ -101,7 +102,7 @@ export function formatReport(
   lines.push(`Resilience simulation of ${stackName} (${deployments.join(", ")}), ${result.durationSeconds} s`);
   if (scenario.description) lines.push(`  ${scenario.description.trim()}`);
   for (const deployment of deployments) {
-    const pool = model.pools.find((p) => p.deployment.toLowerCase() === deployment.toLowerCase());
+    const pool = model.pools.find((p) => sameName(p.deployment, deployment));
     lines.push("", `Pool of ${deployment} (${pool?.members.length ?? 0} members):`);
     for (const m of pool?.members ?? []) {
       lines.push(`  ${m.name}: priority ${m.priority}, weight ${m.weight}, ${m.sku} capacity ${m.capacity}`);
