@@ -11,7 +11,7 @@ import { WORKBOOK_PANELS } from "../queries/workbook";
 import { operationsOf, receivers } from "../offline/plan/operations";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
 import tables from "./fixtures/log-tables.json";
-import { attempt, existingBackend, input, named, ofType, TYPES } from "./helpers";
+import { attempt, existingBackend, gatewayArgs, input, named, ofType, TYPES } from "./helpers";
 import { checkKql, type TableColumns } from "./support/kql";
 
 /*
@@ -35,15 +35,7 @@ const BACKENDS: ApimBackendArgs[] = [
   { ...existingBackend("france", "francecentral", 2, 1, ["chat"]), tokensPerMinute: { chat: 150_000 } },
 ];
 
-const BASE: ApimGatewayArgs = {
-  resourceGroupName: "rg-gw",
-  location: "swedencentral",
-  sku: { name: "BasicV2" },
-  publisherEmail: "platform@contoso.com",
-  publisherName: "Contoso",
-  backends: BACKENDS,
-  tags: { env: "test" },
-};
+const BASE: ApimGatewayArgs = gatewayArgs(BACKENDS);
 
 function gateway(args: Partial<ApimGatewayArgs> = {}): Promise<ProgramRun> {
   return runMocked({ config: {} }, () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ConfigError } from "../common/errors";
+import type { ApimBackendArgs, ApimGatewayArgs } from "../components/apimGatewayArgs";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runPlan } from "../offline/commands/plan";
 import type { PlanResult } from "../offline/plan/plan";
@@ -9,6 +10,19 @@ import { runMocked, type ProgramRun, type RecordedResource } from "../offline/ru
 /** ARM id of an Azure OpenAI account this stack did not create (the "bring your own accounts" case). */
 export function existingAccountId(name: string): string {
   return `/subscriptions/${PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/${name}`;
+}
+
+/** ApimGateway args for a small BasicV2 gateway in swedencentral over `backends`, tagged env: test. */
+export function gatewayArgs(backends: ApimBackendArgs[]): ApimGatewayArgs {
+  return {
+    resourceGroupName: "rg-gw",
+    location: "swedencentral",
+    sku: { name: "BasicV2" },
+    publisherEmail: "platform@contoso.com",
+    publisherName: "Contoso",
+    backends,
+    tags: { env: "test" },
+  };
 }
 
 /** A backend entry for an existing account `ai-<name>` in `location`, hosting `deployments`. */

@@ -4,7 +4,7 @@ import type { ApimBackendArgs, ApimGatewayArgs } from "../components/apimGateway
 import { parseResourceId, TOKEN_METRIC_NAMESPACE } from "../components/gatewayMonitoring";
 import { PLACEHOLDER_SUBSCRIPTION_ID } from "../offline/runtime/placeholders";
 import { runMocked, type ProgramRun, type RecordedResource } from "../offline/runtime/recorder";
-import { existingBackend, input, named, ofType, TYPES } from "./helpers";
+import { existingBackend, gatewayArgs, input, named, ofType, TYPES } from "./helpers";
 import { child, findAll, parseXml } from "../offline/plan/xml";
 
 const BACKENDS: ApimBackendArgs[] = [
@@ -14,16 +14,7 @@ const BACKENDS: ApimBackendArgs[] = [
 
 async function gateway(args: Partial<ApimGatewayArgs> = {}): Promise<ProgramRun> {
   return runMocked({ config: {} }, () => {
-    const gw = new ApimGateway("gateway", {
-      resourceGroupName: "rg-gw",
-      location: "swedencentral",
-      sku: { name: "BasicV2" },
-      publisherEmail: "platform@contoso.com",
-      publisherName: "Contoso",
-      backends: BACKENDS,
-      tags: { env: "test" },
-      ...args,
-    });
+    const gw = new ApimGateway("gateway", { ...gatewayArgs(BACKENDS), ...args });
     return {
       workspaceId: gw.workspaceId,
       appInsightsName: gw.appInsightsName,
