@@ -41,18 +41,19 @@ export const contains = (outer: Cidr, inner: Cidr) =>
 
 export const overlaps = (a: Cidr, b: Cidr) => a.start < b.start + sizeOf(b) && b.start < a.start + sizeOf(a);
 
+/** The block of `prefix` starting at address `start`. */
+function cidrAt(start: number, prefix: number): Cidr {
+  return { start, prefix, text: `${[24, 16, 8, 0].map((s) => (start >>> s) & 255).join(".")}/${prefix}` };
+}
+
 /** The `index`-th block of `prefix` inside `outer` (for defaults carved out of an address space). */
 export function subBlock(outer: Cidr, prefix: number, index: number): Cidr {
-  const start = outer.start + index * 2 ** (32 - prefix);
-  const text = `${[24, 16, 8, 0].map((s) => (start >>> s) & 255).join(".")}/${prefix}`;
-  return { start, prefix, text };
+  return cidrAt(outer.start + index * 2 ** (32 - prefix), prefix);
 }
 
 /** `cidr` moved by `by` addresses: the same layout in the next block (another region's network). */
 export function shiftedCidr(cidr: Cidr, by: number): Cidr {
-  const start = cidr.start + by;
-  const text = `${[24, 16, 8, 0].map((bits) => (start >>> bits) & 255).join(".")}/${cidr.prefix}`;
-  return { start, prefix: cidr.prefix, text };
+  return cidrAt(cidr.start + by, cidr.prefix);
 }
 
 /** RFC 1918's private IPv4 ranges. */
